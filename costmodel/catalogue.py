@@ -1,0 +1,475 @@
+"""The price catalogue: dated, sourced per-model rates loaded from data, never written in code.
+
+The bundled catalogue is ``costmodel/data/anthropic.yaml``; its header documents every key. A
+user's price file (a negotiated discount, a private model) is laid over it with
+:func:`load_price_file` and :meth:`Catalogue.with_contract`, after which every cost has a list
+figure and a contracted figure.
+
+Rates are kept as :class:`decimal.Decimal` exactly as published, in USD per million tokens. Each
+model has a price history: an entry holds from its ``from`` date (inclusive) until the next
+entry's ``from`` (exclusive), so history is repriced at the rates of its day.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from costmodel.errors import CatalogueError, UnknownModelError, UnpricedError, located
+
+__all__ = [
+    "RATE_FIELDS",
+    "Catalogue",
+    "Contract",
+    "LongContextTier",
+    "ModelEntry",
+    "PriceEntry",
+    "Rates",
+    "bundled_catalogue",
+    "load_catalogue",
+    "load_price_file",
+]
+
+# Token rate fields, in the order costs are reported; the unit is in the name.
+RATE_FIELDS: Final = (
+    "input_mtok",
+    "output_mtok",
+    "cache_write_5m_mtok",
+    "cache_write_1h_mtok",
+    "cache_read_mtok",
+)
+_ENTRY_FIELDS: Final = frozenset(
+    {
+        *RATE_FIELDS,
+        "from",
+        "source",
+        "checked",
+        "third_party",
+        "note",
+        "long_context",
+        "inference_geo",
+        "fast_multiplier",
+        "web_search_per_1k",
+    }
+)
+_MODEL_FIELDS: Final = frozenset({"name", "aliases", "status", "prices", "note", "retired"})
+_STATUSES: Final = ("active", "deprecated", "retired", "private")
+_SNAPSHOT_SUFFIX = re.compile(r"(?:-|@)(\d{8})$")
+_BEDROCK = re.compile(r"^(?:(?:us|eu|apac|global|jp|au)\.)?anthropic\.(.+?)(?:-v\d+(?::\d+)?)?$")
+
+
+@dataclass(frozen=True)
+class Rates:
+    """USD per million tokens for each kind of token; ``None`` where no price was published."""
+
+    input_mtok: Decimal | None
+    output_mtok: Decimal | None
+    cache_write_5m_mtok: Decimal | None = None
+    cache_write_1h_mtok: Decimal | None = None
+    cache_read_mtok: Decimal | None = None
+
+    def scaled(self, factor: Decimal) -> Rates:
+        return Rates(*(None if r is None else r * factor for r in self.as_tuple()))
+
+    def as_tuple(self) -> tuple[Decimal | None, ...]:
+        return tuple(getattr(self, name) for name in RATE_FIELDS)
+
+
+@dataclass(frozen=True)
+class LongContextTier:
+    """Rates that apply to *every* token of a request whose prompt exceeds ``above_prompt_tokens``.
+
+    The prompt is uncached input plus cache writes plus cache reads, as Anthropic counts it.
+    """
+
+    above_prompt_tokens: int
+    rates: Rates
+
+
+@dataclass(frozen=True)
+class PriceEntry:
+    """One model's rates from ``effective_from`` (inclusive) to ``effective_to`` (exclusive)."""
+
+    effective_from: date
+    effective_to: date | None
+    rates: Rates
+    source: str
+    checked: date | None
+    third_party: frozenset[str] = frozenset()
+    long_context: LongContextTier | None = None
+    inference_geo: Mapping[str, Decimal] = field(default_factory=dict)
+    fast_multiplier: Decimal | None = None
+    web_search_per_1k: Decimal | None = None
+    note: str = ""
+
+    def holds_on(self, day: date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    status: str
+    prices: tuple[PriceEntry, ...]
+    note: str = ""
+
+    def price_on(self, day: date) -> PriceEntry:
+        for entry in self.prices:
+            if entry.holds_on(day):
+                return entry
+        first = self.prices[0].effective_from
+        raise UnpricedError(
+            f"{self.id} has no price on {day.isoformat()} (its first price is from "
+            f"{first.isoformat()})"
+        )
+
+    @property
+    def third_party(self) -> bool:
+        return any(entry.third_party for entry in self.prices)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A user's negotiated terms: a price factor per (model id, tier), from a price file."""
+
+    name: str
+    source: str
+    as_of: date | None
+    factors: Mapping[tuple[str, str], Decimal]
+
+    def factor(self, model_id: str, tier: str) -> Decimal:
+        return self.factors.get(
+            (model_id, tier),
+            self.factors.get(
+                (model_id, "*"),
+                self.factors.get(("*", tier), self.factors.get(("*", "*"), Decimal(1))),
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """An immutable set of priced models with the rules that hold across them."""
+
+    models: Mapping[str, ModelEntry]
+    batch_multiplier: Decimal
+    batch_discounts_web_search: bool
+    checked: date
+    source: str
+    contract: Contract | None = None
+    _aliases: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        aliases: dict[str, str] = {}
+        for model in self.models.values():
+            for name in (model.id, *model.aliases):
+                owner = aliases.setdefault(name, model.id)
+                if owner != model.id:
+                    raise CatalogueError(
+                        f"{self.source}: {name!r} names both {owner} and {model.id}"
+                    )
+        object.__setattr__(self, "_aliases", aliases)
+
+    # -- lookup -------------------------------------------------------------------------------
+    def resolve(self, name: str, *, context: str = "") -> str:
+        """The catalogue id a model name refers to, as usage data writes it.
+
+        Exact ids and listed aliases first; then the forms providers add around an id: a dated
+        snapshot suffix (``-20250929``, Vertex's ``@20250929``) and Bedrock's
+        ``us.anthropic.<id>-v1:0``. Never a fuzzy match: an unknown name is an error with the
+        closest known names as suggestions.
+        """
+        found = self._lookup(name)
+        if found is None:
+            raise UnknownModelError(name, self.suggest(name), context=context)
+        return found
+
+    def _lookup(self, name: str) -> str | None:
+        name = name.strip()
+        if name in self._aliases:
+            return self._aliases[name]
+        candidate = name
+        bedrock = _BEDROCK.match(candidate)
+        if bedrock:
+            candidate = bedrock.group(1)
+            if candidate in self._aliases:
+                return self._aliases[candidate]
+        stripped = _SNAPSHOT_SUFFIX.sub("", candidate)
+        if stripped != candidate and stripped in self._aliases:
+            return self._aliases[stripped]
+        return None
+
+    def knows(self, name: str) -> bool:
+        return self._lookup(name) is not None
+
+    def suggest(self, name: str, n: int = 3) -> list[str]:
+        names = sorted(self._aliases)
+        return difflib.get_close_matches(name, names, n=n, cutoff=0.5)
+
+    def model(self, name: str) -> ModelEntry:
+        return self.models[self.resolve(name)]
+
+    def rates_for(self, name: str, on: date | None = None) -> PriceEntry:
+        return self.model(name).price_on(on or date.today())
+
+    def contract_factor(self, model_id: str, tier: str) -> Decimal:
+        return Decimal(1) if self.contract is None else self.contract.factor(model_id, tier)
+
+    # -- overlays -----------------------------------------------------------------------------
+    def with_contract(
+        self, contract: Contract, private_models: Iterable[ModelEntry] = ()
+    ) -> Catalogue:
+        """This catalogue with a user's negotiated factors and private models laid over it."""
+        models = dict(self.models)
+        for model in private_models:
+            models[model.id] = model
+        for model_id, _tier in contract.factors:
+            if model_id != "*" and model_id not in models:
+                raise UnknownModelError(model_id, self.suggest(model_id), context=contract.source)
+        return replace(self, models=models, contract=contract, _aliases={})
+
+
+# -- loading ----------------------------------------------------------------------------------
+def _decimal(value: Any, where: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise CatalogueError(f"{where}: expected a number, got {value!r}")
+    try:
+        # str() first: a YAML float such as 0.3 must become Decimal("0.3"), not its binary value.
+        result = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise CatalogueError(f"{where}: expected a number, got {value!r}") from exc
+    if not result.is_finite() or result < 0:
+        raise CatalogueError(f"{where}: expected a price of 0 or more, got {value!r}")
+    return result
+
+
+def _date(value: Any, where: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise CatalogueError(f"{where}: expected a date as YYYY-MM-DD, got {value!r}") from exc
+
+
+def _rates(raw: Mapping[str, Any], where: str) -> Rates:
+    values = {
+        name: (_decimal(raw[name], f"{where}.{name}") if raw.get(name) is not None else None)
+        for name in RATE_FIELDS
+    }
+    return Rates(**values)
+
+
+def _check_keys(raw: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
+    allowed = set(allowed)
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise CatalogueError(
+            f"{where}: unknown key {unknown[0]!r}; allowed keys are {', '.join(sorted(allowed))}"
+        )
+
+
+def _price_entry(raw: Any, where: str) -> PriceEntry:
+    if not isinstance(raw, Mapping):
+        raise CatalogueError(f"{where}: expected a mapping of rates")
+    _check_keys(raw, _ENTRY_FIELDS, where)
+    for required in ("from", "source", "input_mtok", "output_mtok"):
+        if raw.get(required) is None:
+            raise CatalogueError(f"{where}: missing {required!r}")
+    third_party = raw.get("third_party") or []
+    if not isinstance(third_party, list) or not set(third_party) <= {
+        *RATE_FIELDS,
+        "long_context",
+        "fast_multiplier",
+        "web_search_per_1k",
+        "inference_geo",
+    }:
+        raise CatalogueError(f"{where}.third_party: expected a list of rate field names")
+    long_context = None
+    if raw.get("long_context") is not None:
+        tier = raw["long_context"]
+        _check_keys(tier, {"above_prompt_tokens", *RATE_FIELDS}, f"{where}.long_context")
+        threshold = tier.get("above_prompt_tokens")
+        if not isinstance(threshold, int) or threshold <= 0:
+            raise CatalogueError(
+                f"{where}.long_context.above_prompt_tokens: expected a positive integer"
+            )
+        long_context = LongContextTier(threshold, _rates(tier, f"{where}.long_context"))
+    geo = {
+        str(key): _decimal(value, f"{where}.inference_geo.{key}")
+        for key, value in (raw.get("inference_geo") or {}).items()
+    }
+    return PriceEntry(
+        effective_from=_date(raw["from"], f"{where}.from"),
+        effective_to=None,
+        rates=_rates(raw, where),
+        source=str(raw["source"]),
+        checked=_date(raw["checked"], f"{where}.checked") if raw.get("checked") else None,
+        third_party=frozenset(third_party),
+        long_context=long_context,
+        inference_geo=geo,
+        fast_multiplier=(
+            _decimal(raw["fast_multiplier"], f"{where}.fast_multiplier")
+            if raw.get("fast_multiplier") is not None
+            else None
+        ),
+        web_search_per_1k=(
+            _decimal(raw["web_search_per_1k"], f"{where}.web_search_per_1k")
+            if raw.get("web_search_per_1k") is not None
+            else None
+        ),
+        note=str(raw.get("note") or ""),
+    )
+
+
+def _model_entry(
+    model_id: str, raw: Any, where: str, *, default_status: str = "active"
+) -> ModelEntry:
+    if not isinstance(raw, Mapping):
+        raise CatalogueError(f"{where}: expected a mapping with name, aliases and prices")
+    _check_keys(raw, _MODEL_FIELDS, where)
+    status = str(raw.get("status", default_status))
+    if status not in _STATUSES:
+        raise CatalogueError(
+            f"{where}.status: expected one of {', '.join(_STATUSES)}, got {status!r}"
+        )
+    prices_raw = raw.get("prices")
+    if not isinstance(prices_raw, list) or not prices_raw:
+        raise CatalogueError(f"{where}.prices: expected a list of dated price entries")
+    entries = sorted(
+        (_price_entry(item, f"{where}.prices[{i}]") for i, item in enumerate(prices_raw)),
+        key=lambda entry: entry.effective_from,
+    )
+    for earlier, later in itertools.pairwise(entries):
+        if earlier.effective_from == later.effective_from:
+            raise CatalogueError(f"{where}.prices: two entries start on {later.effective_from}")
+    # Each entry holds until the next one starts: closing the intervals here keeps lookups simple.
+    closed = tuple(
+        replace(entry, effective_to=entries[i + 1].effective_from if i + 1 < len(entries) else None)
+        for i, entry in enumerate(entries)
+    )
+    aliases = raw.get("aliases") or []
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise CatalogueError(f"{where}.aliases: expected a list of model names")
+    return ModelEntry(
+        id=model_id,
+        name=str(raw.get("name", model_id)),
+        aliases=tuple(aliases),
+        status=status,
+        prices=closed,
+        note=str(raw.get("note") or ""),
+    )
+
+
+def _read_yaml(path: Path | str, text: str | None = None) -> Any:
+    try:
+        if text is None:
+            text = Path(path).read_text(encoding="utf-8")
+        return yaml.safe_load(text)
+    except FileNotFoundError as exc:
+        raise CatalogueError(f"{path}: no such file") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise CatalogueError(located(f"invalid YAML: {problem}", file=path, line=line)) from exc
+
+
+def load_catalogue(path: Path | str, *, text: str | None = None) -> Catalogue:
+    """Load and validate a catalogue file in the bundled format."""
+    raw = _read_yaml(path, text)
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("models"), Mapping):
+        raise CatalogueError(f"{path}: expected a mapping with a 'models' section")
+    rules = raw.get("rules") or {}
+    batch = rules.get("batch") or {}
+    if batch.get("multiplier") is None:
+        raise CatalogueError(f"{path}: rules.batch.multiplier: missing")
+    models = {
+        str(model_id): _model_entry(str(model_id), body, f"{path}: models.{model_id}")
+        for model_id, body in raw["models"].items()
+    }
+    return Catalogue(
+        models=models,
+        batch_multiplier=_decimal(batch["multiplier"], f"{path}: rules.batch.multiplier"),
+        batch_discounts_web_search=bool(batch.get("discounts_web_search", False)),
+        checked=_date(raw.get("checked"), f"{path}: checked"),
+        source=str(path),
+    )
+
+
+@cache
+def bundled_catalogue() -> Catalogue:
+    """The catalogue shipped with costmodel (loaded once per process)."""
+    text = resources.files("costmodel").joinpath("data/anthropic.yaml").read_text(encoding="utf-8")
+    return load_catalogue("costmodel/data/anthropic.yaml", text=text)
+
+
+_PRICE_FILE_KEYS: Final = frozenset({"name", "as_of", "discounts", "models"})
+_DISCOUNT_KEYS: Final = frozenset({"model", "models", "tier", "tiers", "percent"})
+
+
+def load_price_file(path: Path | str, base: Catalogue) -> Catalogue:
+    """Lay a user's price file over ``base``: negotiated discounts and private models.
+
+    The format is documented in the README (``Your own prices``)::
+
+        name: Acme enterprise agreement
+        as_of: 2026-10-01
+        discounts:
+          - {model: claude-sonnet-4-5, percent: 15}        # every tier
+          - {model: "*", tier: batch, percent: 5}           # every model, batch only
+        models:                                             # private models, catalogue format
+          acme-finetune: {name: ..., prices: [...]}
+    """
+    raw = _read_yaml(path)
+    if not isinstance(raw, Mapping):
+        raise CatalogueError(f"{path}: expected a mapping with 'discounts' and/or 'models'")
+    _check_keys(raw, _PRICE_FILE_KEYS, str(path))
+    private = [
+        _model_entry(str(model_id), body, f"{path}: models.{model_id}", default_status="private")
+        for model_id, body in (raw.get("models") or {}).items()
+    ]
+    known = {m.id for m in private}
+    factors: dict[tuple[str, str], Decimal] = {}
+    discounts = raw.get("discounts") or []
+    if not isinstance(discounts, list):
+        raise CatalogueError(f"{path}: discounts: expected a list")
+    for i, item in enumerate(discounts):
+        where = f"{path}: discounts[{i}]"
+        if not isinstance(item, Mapping):
+            raise CatalogueError(f"{where}: expected a mapping with model and percent")
+        _check_keys(item, _DISCOUNT_KEYS, where)
+        percent = _decimal(item.get("percent"), f"{where}.percent")
+        if percent > 100:
+            raise CatalogueError(f"{where}.percent: expected 0 to 100, got {item.get('percent')!r}")
+        model_names = item.get("models", item.get("model", "*"))
+        model_names = [model_names] if isinstance(model_names, str) else list(model_names)
+        tiers = item.get("tiers", item.get("tier", "*"))
+        tiers = [tiers] if isinstance(tiers, str) else list(tiers)
+        for tier in tiers:
+            if tier not in ("*", "standard", "batch"):
+                raise CatalogueError(f"{where}.tier: expected standard, batch or '*', got {tier!r}")
+        for name in model_names:
+            model_id = name if name == "*" or name in known else base.resolve(name, context=where)
+            for tier in tiers:
+                factors[(model_id, tier)] = (100 - percent) / 100
+    contract = Contract(
+        name=str(raw.get("name") or Path(path).stem),
+        source=str(path),
+        as_of=_date(raw["as_of"], f"{path}: as_of") if raw.get("as_of") else None,
+        factors=factors,
+    )
+    return base.with_contract(contract, private)
