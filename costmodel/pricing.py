@@ -22,7 +22,6 @@ total against a ``decimal.Decimal`` reference). Round only for display.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
@@ -31,7 +30,7 @@ import pandas as pd
 
 from costmodel.catalogue import RATE_FIELDS, Catalogue, PriceEntry
 from costmodel.errors import UnpricedError
-from costmodel.usage import TOKEN_COLUMNS, prompt_tokens, validate_usage
+from costmodel.usage import TOKEN_COLUMNS, equals, prompt_tokens, validate_usage
 
 __all__ = [
     "COMPONENTS",
@@ -54,26 +53,63 @@ COST_COLUMNS: Final = tuple(f"cost_{name}" for name in COMPONENTS)
 _MTOK: Final = 1_000_000.0
 
 
-@dataclass(frozen=True)
 class PricedUsage:
     """Costs per usage row (USD, for all of the row's ``requests``) and what they rest on.
 
-    ``costs`` has one column per component (``cost_input`` ... ``cost_web_search``), ``cost``
-    (their list-price sum), ``cost_contracted`` (after a user's negotiated factors), the model id
-    each row resolved to, and ``long_context`` (whether the row was billed at that tier).
+    ``costs`` is a frame with one column per component (``cost_input`` ... ``cost_web_search``),
+    ``cost`` (their list-price sum), ``cost_contracted`` (after a user's negotiated factors),
+    ``model_id`` (what each row resolved to) and ``long_context`` (whether the row was billed at
+    that tier). It is built on first use: totals come straight from the arrays.
     """
 
-    costs: pd.DataFrame
-    third_party: tuple[str, ...]  # "model: field" pairs whose price rests on third-party sources
-    price_entries: tuple[tuple[str, PriceEntry], ...]  # every (model id, entry) used
+    def __init__(
+        self,
+        index: pd.Index,
+        components: dict[str, np.ndarray],
+        contract_factor: np.ndarray | float,
+        model_id: pd.Categorical,
+        long_context: np.ndarray,
+        third_party: tuple[str, ...],
+        price_entries: tuple[tuple[str, PriceEntry], ...],
+    ) -> None:
+        self._index = index
+        self._components = components
+        self._contract_factor = contract_factor
+        self._model_id = model_id
+        self._long_context = long_context
+        self.third_party = third_party  # "model: field" pairs resting on third-party sources
+        self.price_entries = price_entries  # every (model id, entry) the usage was priced with
+        self._cost: np.ndarray | None = None
+        self._frame: pd.DataFrame | None = None
+
+    @property
+    def cost(self) -> np.ndarray:
+        """List-price cost per row."""
+        if self._cost is None:
+            total = np.zeros(len(self._index))
+            for column in COST_COLUMNS:
+                total += self._components[column]
+            self._cost = total
+        return self._cost
 
     @property
     def total(self) -> float:
-        return float(self.costs["cost"].sum())
+        return float(self.cost.sum())
 
     @property
     def total_contracted(self) -> float:
-        return float(self.costs["cost_contracted"].sum())
+        return float((self.cost * self._contract_factor).sum())
+
+    @property
+    def costs(self) -> pd.DataFrame:
+        if self._frame is None:
+            frame = pd.DataFrame(self._components, index=self._index)
+            frame["cost"] = self.cost
+            frame["cost_contracted"] = self.cost * self._contract_factor
+            frame["model_id"] = self._model_id
+            frame["long_context"] = self._long_context
+            self._frame = frame
+        return self._frame
 
 
 def _entry_index(
@@ -99,18 +135,19 @@ def _entry_index(
         usage["date"].to_numpy(dtype="datetime64[D]").astype(np.int64) if has_dates else None
     )
     default_day = on or date.today()
+    entry_of_code = np.empty(len(model_ids), dtype=np.int64)
     for code, model_id in enumerate(model_ids):
-        rows = np.flatnonzero(codes == code) if len(model_ids) > 1 else np.arange(len(usage))
         model = catalogue.models[model_id]
         base = len(entries)
         entries.extend((model_id, entry) for entry in model.prices)
+        if day_numbers is None:
+            entry = model.price_on(default_day)  # raises UnpricedError for a day before any price
+            entry_of_code[code] = base + model.prices.index(entry)
+            continue
         starts = np.array(
             [np.datetime64(entry.effective_from, "D").astype(np.int64) for entry in model.prices]
         )
-        if day_numbers is None:
-            entry = model.price_on(default_day)  # raises UnpricedError for a day before any price
-            entry_of_row[rows] = base + model.prices.index(entry)
-            continue
+        rows = np.flatnonzero(codes == code)
         days = day_numbers[rows]
         position = np.searchsorted(starts, days, side="right") - 1
         if (position < 0).any():
@@ -118,6 +155,8 @@ def _entry_index(
             bad_day = usage["date"].iloc[first_bad]
             model.price_on(pd.Timestamp(bad_day).date())  # raises with a clear message
         entry_of_row[rows] = base + position
+    if day_numbers is None:
+        entry_of_row = np.take(entry_of_code, codes.astype(np.int64))
     return entry_of_row, entries
 
 
@@ -150,12 +189,6 @@ def _rate_table(entries: Sequence[tuple[str, PriceEntry]]) -> dict[str, np.ndarr
     return table
 
 
-def _geo_multiplier(usage: pd.DataFrame, per_row_us: np.ndarray) -> np.ndarray:
-    geo = usage["inference_geo"].astype(str).to_numpy()
-    is_us = geo == "us"
-    return np.where(is_us, per_row_us, 1.0)
-
-
 def price_usage(
     usage: pd.DataFrame,
     catalogue: Catalogue,
@@ -181,89 +214,125 @@ def price_usage(
     prefix = f"{context}: " if context else ""
     n = len(usage)
     if n == 0:
-        empty = pd.DataFrame({c: np.zeros(0) for c in (*COST_COLUMNS, "cost", "cost_contracted")})
-        return PricedUsage(empty, (), ())
+        return PricedUsage(
+            usage.index,
+            {column: np.zeros(0) for column in COST_COLUMNS},
+            1.0,
+            pd.Categorical([]),
+            np.zeros(0, dtype=bool),
+            (),
+            (),
+        )
 
     entry_of_row, entries = _entry_index(usage, catalogue, on, prefix)
     table = _rate_table(entries)
-    tokens = {column: usage[column].to_numpy(dtype="float64") for column in TOKEN_COLUMNS}
-    requests = usage["requests"].to_numpy(dtype="float64")
-
-    threshold = table["lc_threshold"][entry_of_row]
-    long_context = prompt_tokens(usage) > threshold
-
-    tier = usage["tier"].astype(str).to_numpy()
-    is_batch = tier == "batch"
-    speed = usage["speed"].astype(str).to_numpy()
-    is_fast = speed == "fast"
-    fast = table["fast"][entry_of_row]
-    if (is_fast & np.isnan(fast)).any():
-        row = int(np.flatnonzero(is_fast & np.isnan(fast))[0])
+    long_context = prompt_tokens(usage) > np.take(table["lc_threshold"], entry_of_row)
+    is_batch = equals(usage["tier"], "batch")
+    is_fast = equals(usage["speed"], "fast")
+    is_us = equals(usage["inference_geo"], "us")
+    no_fast_price = is_fast & np.isnan(np.take(table["fast"], entry_of_row))
+    if no_fast_price.any():
+        row = int(np.flatnonzero(no_fast_price)[0])
         model_id = entries[entry_of_row[row]][0]
         raise UnpricedError(f"{prefix}row {usage.index[row]!r}: {model_id} has no fast-mode price")
-    multiplier = (
-        np.where(is_batch, float(catalogue.batch_multiplier), 1.0)
-        * _geo_multiplier(usage, table["geo_us"][entry_of_row])
-        * np.where(is_fast, fast, 1.0)
-    )
 
-    costs: dict[str, np.ndarray] = {}
-    unpriced: list[str] = []
-    for component, column, field in zip(COMPONENTS, TOKEN_COLUMNS, RATE_FIELDS, strict=False):
-        rate = np.where(
-            long_context, table[f"lc_{field}"][entry_of_row], table[field][entry_of_row]
-        )
-        quantity = tokens[column] * requests
-        cost = np.where(quantity == 0, 0.0, quantity * rate * multiplier / _MTOK)
-        missing = np.isnan(cost)
+    # Every row falls in one of a few combinations of (price entry, long-context band, tier,
+    # geo, speed). Folding the modifiers into one small rate table per combination leaves a
+    # single gather and two multiplications per token kind over the big arrays.
+    combination = (
+        entry_of_row * 16
+        + long_context.astype(np.int64) * 8
+        + is_batch.astype(np.int64) * 4
+        + is_us.astype(np.int64) * 2
+        + is_fast.astype(np.int64)
+    )
+    effective = _effective_rates(table, float(catalogue.batch_multiplier))
+    present = np.bincount(combination, minlength=len(effective)) > 0
+    requests = usage["requests"].to_numpy(dtype="float64")
+    per_row = requests / _MTOK if (requests != 1.0).any() else 1.0 / _MTOK
+
+    components: dict[str, np.ndarray] = {}
+    for j, (component, column) in enumerate(zip(COMPONENTS, TOKEN_COLUMNS, strict=False)):
+        tokens = usage[column].to_numpy(dtype="float64")
+        rates = effective[:, j]
+        cost = tokens * np.take(np.ascontiguousarray(rates), combination)
+        cost *= per_row
+        if np.isnan(rates[present]).any():
+            # A rate nobody published: fine while no row uses it, an error once one does.
+            missing = np.isnan(cost) & (tokens > 0)
+            if missing.any():
+                row = int(np.flatnonzero(missing)[0])
+                model_id = entries[entry_of_row[row]][0]
+                band = " at its long-context tier" if long_context[row] else ""
+                field = RATE_FIELDS[j].removesuffix("_mtok")
+                raise UnpricedError(
+                    f"{prefix}cannot price this usage: {model_id} has no published {field} "
+                    f"rate{band}"
+                )
+            cost[np.isnan(cost)] = 0.0
+        components[f"cost_{component}"] = cost
+
+    searches = usage["web_search_requests"].to_numpy(dtype="float64")
+    if searches.any():
+        search_rate = np.take(table["web_search_per_1k"], entry_of_row) / 1000.0
+        if catalogue.batch_discounts_web_search:
+            search_rate = search_rate * np.where(is_batch, float(catalogue.batch_multiplier), 1.0)
+        web = searches * requests * search_rate
+        missing = np.isnan(web) & (searches > 0)
         if missing.any():
             row = int(np.flatnonzero(missing)[0])
-            model_id = entries[entry_of_row[row]][0]
-            band = " at its long-context tier" if long_context[row] else ""
-            unpriced.append(f"{model_id} has no published {field.removesuffix('_mtok')} rate{band}")
-        costs[f"cost_{component}"] = cost
+            raise UnpricedError(
+                f"{prefix}cannot price this usage: {entries[entry_of_row[row]][0]} has no "
+                "published web search fee"
+            )
+        web[np.isnan(web)] = 0.0
+    else:
+        web = np.zeros(n)
+    components["cost_web_search"] = web
 
-    searches = usage["web_search_requests"].to_numpy(dtype="float64") * requests
-    search_rate = table["web_search_per_1k"][entry_of_row] / 1000.0
-    search_multiplier = (
-        np.where(is_batch, float(catalogue.batch_multiplier), 1.0)
-        if catalogue.batch_discounts_web_search
-        else 1.0
-    )
-    web = np.where(searches == 0, 0.0, searches * search_rate * search_multiplier)
-    if np.isnan(web).any():
-        row = int(np.flatnonzero(np.isnan(web))[0])
-        unpriced.append(f"{entries[entry_of_row[row]][0]} has no published web search fee")
-    costs["cost_web_search"] = web
-    if unpriced:
-        raise UnpricedError(f"{prefix}cannot price this usage: {unpriced[0]}")
-
-    frame = pd.DataFrame(costs, index=usage.index)
-    frame["cost"] = frame[list(COST_COLUMNS)].sum(axis=1)
-    frame["cost_contracted"] = frame["cost"].to_numpy() * _contract_factors(
-        catalogue, entries, entry_of_row, tier
-    )
     model_ids = sorted({model_id for model_id, _ in entries})
     model_code_of_entry = np.array([model_ids.index(model_id) for model_id, _ in entries])
-    frame["model_id"] = pd.Categorical.from_codes(
-        model_code_of_entry[entry_of_row], categories=model_ids
+    used = np.unique(np.flatnonzero(present) // 16)
+    return PricedUsage(
+        index=usage.index,
+        components=components,
+        contract_factor=_contract_factors(catalogue, entries, entry_of_row, is_batch),
+        model_id=pd.Categorical.from_codes(model_code_of_entry[entry_of_row], categories=model_ids),
+        long_context=long_context,
+        third_party=_third_party_used(
+            entries, entry_of_row, components, long_context, is_fast, is_us
+        ),
+        price_entries=tuple(entries[i] for i in used),
     )
-    frame["long_context"] = long_context
 
-    used_entries = tuple(entries[i] for i in np.unique(entry_of_row))
-    third_party = _third_party_used(
-        entries, entry_of_row, frame, long_context, is_fast, usage["inference_geo"]
-    )
-    return PricedUsage(frame, third_party, used_entries)
+
+def _effective_rates(table: dict[str, np.ndarray], batch_multiplier: float) -> np.ndarray:
+    """Rates (USD/MTok) per combination code, modifiers folded in: shape (entries * 16, 5).
+
+    The code is ``entry * 16 + long_context * 8 + batch * 4 + us * 2 + fast``.
+    """
+    n_entries = len(table["lc_threshold"])
+    rates = np.full((n_entries * 16, len(RATE_FIELDS)), np.nan)
+    for code in range(16):
+        long_context, batch, us, fast = (code >> 3) & 1, (code >> 2) & 1, (code >> 1) & 1, code & 1
+        multiplier = (
+            (batch_multiplier if batch else 1.0)
+            * (table["geo_us"] if us else np.ones(n_entries))
+            * (table["fast"] if fast else np.ones(n_entries))
+        )
+        for j, field in enumerate(RATE_FIELDS):
+            base = table[f"lc_{field}"] if long_context else table[field]
+            rates[code::16, j] = base * multiplier
+    return rates
 
 
 def _third_party_used(
     entries: Sequence[tuple[str, PriceEntry]],
     entry_of_row: np.ndarray,
-    costs: pd.DataFrame,
+    components: dict[str, np.ndarray],
     long_context: np.ndarray,
     is_fast: np.ndarray,
-    inference_geo: pd.Series,
+    is_us: np.ndarray,
 ) -> tuple[str, ...]:
     """Which third-party-sourced rates this usage actually relied on, as "model: field".
 
@@ -272,13 +341,13 @@ def _third_party_used(
     """
     flagged: set[str] = set()
     by_field: dict[str, np.ndarray] = {
-        field: costs[f"cost_{component}"].to_numpy() > 0
+        field: components[f"cost_{component}"] > 0
         for component, field in zip(COMPONENTS, RATE_FIELDS, strict=False)
     }
-    by_field["web_search_per_1k"] = costs["cost_web_search"].to_numpy() > 0
+    by_field["web_search_per_1k"] = components["cost_web_search"] > 0
     by_field["long_context"] = long_context
     by_field["fast_multiplier"] = is_fast
-    by_field["inference_geo"] = inference_geo.astype(str).to_numpy() == "us"
+    by_field["inference_geo"] = is_us
     for index, (model_id, entry) in enumerate(entries):
         if not entry.third_party:
             continue
@@ -293,13 +362,13 @@ def _contract_factors(
     catalogue: Catalogue,
     entries: Sequence[tuple[str, PriceEntry]],
     entry_of_row: np.ndarray,
-    tier: np.ndarray,
+    is_batch: np.ndarray,
 ) -> np.ndarray | float:
     if catalogue.contract is None:
         return 1.0
     standard = np.array([float(catalogue.contract_factor(m, "standard")) for m, _ in entries])
     batch = np.array([float(catalogue.contract_factor(m, "batch")) for m, _ in entries])
-    return np.where(tier == "batch", batch[entry_of_row], standard[entry_of_row])
+    return np.where(is_batch, batch[entry_of_row], standard[entry_of_row])
 
 
 def total_cost(usage: pd.DataFrame, catalogue: Catalogue, *, on: date | None = None) -> float:

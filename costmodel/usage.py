@@ -40,6 +40,7 @@ __all__ = [
     "TIERS",
     "TOKEN_COLUMNS",
     "USAGE_COLUMNS",
+    "equals",
     "prompt_tokens",
     "usage_frame",
     "validate_usage",
@@ -104,20 +105,34 @@ def validate_usage(frame: pd.DataFrame) -> None:
                 f"got {frame[column].iloc[row]!r}"
             )
     for column, allowed in (("tier", TIERS), ("speed", SPEEDS)):
-        values = frame[column].astype(str)
-        bad_mask = ~values.isin(allowed)
-        if bad_mask.any():
-            label = bad_mask[bad_mask].index[0]
+        good = np.zeros(len(frame), dtype=bool)
+        for value in allowed:
+            good |= equals(frame[column], value)
+        if not good.all():
+            position = int(np.flatnonzero(~good)[0])
             raise PricingError(
-                f"{column}: expected one of {', '.join(allowed)} in row {label!r}, "
-                f"got {frame.loc[label, column]!r}"
+                f"{column}: expected one of {', '.join(allowed)} in row {frame.index[position]!r}, "
+                f"got {frame[column].iloc[position]!r}"
             )
-    fast_batch = (frame["speed"].astype(str) == "fast") & (frame["tier"].astype(str) == "batch")
+    fast_batch = equals(frame["speed"], "fast") & equals(frame["tier"], "batch")
     if fast_batch.any():
-        label = fast_batch[fast_batch].index[0]
+        label = frame.index[int(np.flatnonzero(fast_batch)[0])]
         raise PricingError(
             f"row {label!r}: fast mode is not available with the Message Batches API"
         )
+
+
+def equals(column: pd.Series, value: str) -> np.ndarray:
+    """``column == value`` as a boolean array, without turning millions of labels into strings.
+
+    Categorical columns compare their integer codes; others use pandas' vectorised equality.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        if value not in categories:
+            return np.zeros(len(column), dtype=bool)
+        return column.cat.codes.to_numpy() == categories.get_loc(value)
+    return (column == value).to_numpy(dtype=bool, na_value=False)
 
 
 def prompt_tokens(frame: pd.DataFrame) -> np.ndarray:

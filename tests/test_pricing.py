@@ -1,0 +1,430 @@
+"""The pricing engine: golden figures for each modifier and how they stack, an exact Decimal
+reference over a million requests, and hypothesis properties.
+
+Golden figures are computed by hand from the published rates in the catalogue (USD per MTok):
+Sonnet 4.5 3 / 15 / 3.75 (5m) / 6 (1h) / 0.30 (read), >200K prompt 6 / 22.50 / 7.50 / 12 / 0.60;
+Opus 4.6 5 / 25 / ... with a >200K tier of 10 / 37.50 until 2026-03-13, US inference 1.1x,
+fast mode 6x; Haiku 5.5 0.10 / 0.50 / 0.125 / 0.20 / 0.01, >100K prompt 0.50 / 2.50 / 0.625 /
+1.00 / 0.05; batch 50% of every token rate.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from costmodel.catalogue import RATE_FIELDS, bundled_catalogue, load_price_file
+from costmodel.errors import PricingError, UnknownModelError, UnpricedError
+from costmodel.pricing import COST_COLUMNS, price_usage
+from costmodel.usage import TOKEN_COLUMNS, usage_frame
+
+CATALOGUE = bundled_catalogue()
+DAY = date(2026, 11, 24)
+
+
+def cost(on: date = DAY, **row: object) -> float:
+    return price_usage(usage_frame([row]), CATALOGUE, on=on).total
+
+
+# -- golden figures, one modifier at a time and stacked -------------------------------------------
+def test_every_token_kind_at_its_own_rate() -> None:
+    row = dict(
+        model="claude-sonnet-4-5",
+        input_tokens=1000,
+        output_tokens=500,
+        cache_write_5m_tokens=2000,
+        cache_write_1h_tokens=1000,
+        cache_read_tokens=3000,
+    )
+    # 1000*3 + 500*15 + 2000*3.75 + 1000*6 + 3000*0.30 = 24,900 per MTok
+    assert cost(**row) == pytest.approx(0.0249, abs=1e-12)
+    # batch halves every rate, cache rates included
+    assert cost(**row, tier="batch") == pytest.approx(0.01245, abs=1e-12)
+
+
+def test_components_are_reported_apart_and_sum_to_the_total() -> None:
+    priced = price_usage(
+        usage_frame(
+            [
+                dict(
+                    model="claude-sonnet-4-5",
+                    input_tokens=1000,
+                    output_tokens=500,
+                    cache_write_5m_tokens=2000,
+                    cache_write_1h_tokens=1000,
+                    cache_read_tokens=3000,
+                    web_search_requests=2,
+                )
+            ]
+        ),
+        CATALOGUE,
+        on=DAY,
+    )
+    row = priced.costs.iloc[0]
+    assert row["cost_input"] == pytest.approx(0.003)
+    assert row["cost_output"] == pytest.approx(0.0075)
+    assert row["cost_cache_write_5m"] == pytest.approx(0.0075)
+    assert row["cost_cache_write_1h"] == pytest.approx(0.006)
+    assert row["cost_cache_read"] == pytest.approx(0.0009)
+    assert row["cost_web_search"] == pytest.approx(0.02)
+    assert row["cost"] == pytest.approx(sum(row[c] for c in COST_COLUMNS))
+
+
+def test_long_context_tier_bills_every_token_of_the_request() -> None:
+    # 150K uncached + 60K cache reads = 210K prompt > 200K: the whole request at the premium
+    row = dict(
+        model="claude-sonnet-4-5",
+        input_tokens=150_000,
+        cache_read_tokens=60_000,
+        output_tokens=1000,
+    )
+    assert cost(**row) == pytest.approx((150_000 * 6 + 60_000 * 0.6 + 1000 * 22.5) / 1e6)
+    assert cost(**row, tier="batch") == pytest.approx(0.47925)
+
+
+def test_long_context_threshold_is_strictly_above() -> None:
+    at_threshold = dict(model="claude-sonnet-4-5", input_tokens=200_000, output_tokens=1000)
+    assert cost(**at_threshold) == pytest.approx((200_000 * 3 + 1000 * 15) / 1e6)
+    over = dict(at_threshold, input_tokens=200_001)
+    assert cost(**over) == pytest.approx((200_001 * 6 + 1000 * 22.5) / 1e6)
+
+
+def test_cache_writes_count_towards_the_prompt_size() -> None:
+    # Haiku 5.5 has a 100K step: 90K uncached + 20K 1-hour writes = 110K > 100K
+    over = dict(
+        model="claude-haiku-5-5",
+        input_tokens=90_000,
+        cache_write_1h_tokens=20_000,
+        output_tokens=1000,
+    )
+    assert cost(**over) == pytest.approx((90_000 * 0.5 + 20_000 * 1.0 + 1000 * 2.5) / 1e6)
+    under = dict(over, cache_write_1h_tokens=10_000)  # exactly 100K: the lower tier
+    assert cost(**under) == pytest.approx((90_000 * 0.1 + 10_000 * 0.2 + 1000 * 0.5) / 1e6)
+
+
+def test_geo_long_context_and_batch_stack() -> None:
+    # Opus 4.6 before 2026-03-13 had a >200K tier; US-only inference is 1.1x on every rate.
+    row = dict(
+        model="claude-opus-4-6",
+        input_tokens=250_000,
+        output_tokens=2000,
+        inference_geo="us",
+        tier="batch",
+    )
+    expected = (250_000 * 10 + 2000 * 37.5) / 1e6 * 1.1 * 0.5
+    assert cost(on=date(2026, 3, 1), **row) == pytest.approx(expected)
+    assert expected == pytest.approx(1.41625)
+    # After the premium was dropped the same request is billed at standard rates.
+    after = (250_000 * 5 + 2000 * 25) / 1e6 * 1.1 * 0.5
+    assert cost(on=date(2026, 6, 1), **row) == pytest.approx(after)
+
+
+def test_geo_surcharge_only_where_the_model_has_one() -> None:
+    base = dict(model="claude-sonnet-4-5", input_tokens=1_000_000)
+    assert cost(**base, inference_geo="us") == pytest.approx(cost(**base))
+    opus = dict(model="claude-opus-4-6", input_tokens=1_000_000, cache_read_tokens=1_000_000)
+    assert cost(**opus, inference_geo="us") == pytest.approx((5 + 0.5) * 1.1)
+
+
+def test_fast_mode_multiplies_every_rate_and_never_combines_with_batch() -> None:
+    row = dict(
+        model="claude-opus-4-6", input_tokens=1000, output_tokens=1000, cache_read_tokens=10_000
+    )
+    assert cost(**row, speed="fast") == pytest.approx(
+        (1000 * 5 + 1000 * 25 + 10_000 * 0.5) / 1e6 * 6
+    )
+    with pytest.raises(
+        PricingError, match="fast mode is not available with the Message Batches API"
+    ):
+        cost(**row, speed="fast", tier="batch")
+    with pytest.raises(UnpricedError, match="claude-sonnet-4-5 has no fast-mode price"):
+        cost(model="claude-sonnet-4-5", input_tokens=1, speed="fast")
+
+
+def test_web_search_fee_is_not_halved_by_batch() -> None:
+    row = dict(model="claude-sonnet-4-5", web_search_requests=10)
+    assert cost(**row) == pytest.approx(0.10)
+    assert cost(**row, tier="batch") == pytest.approx(0.10)
+
+
+def test_prices_are_effective_dated() -> None:
+    reads = dict(model="claude-sonnet-5-5", cache_read_tokens=1_000_000)
+    assert cost(on=date(2026, 10, 6), **reads) == pytest.approx(0.20)
+    assert cost(on=date(2026, 10, 7), **reads) == pytest.approx(0.10)
+
+
+def test_rows_carry_their_own_dates() -> None:
+    frame = usage_frame(
+        [
+            {"model": "claude-sonnet-5-5", "cache_read_tokens": 1_000_000},
+            {"model": "claude-sonnet-5-5", "cache_read_tokens": 1_000_000},
+        ]
+    )
+    frame["date"] = pd.to_datetime(["2026-10-06", "2026-11-01"])
+    priced = price_usage(frame, CATALOGUE)
+    assert priced.costs["cost"].tolist() == pytest.approx([0.20, 0.10])
+
+
+def test_usage_before_a_models_first_price_is_unpriced_not_free() -> None:
+    with pytest.raises(UnpricedError, match=r"claude-haiku-5-5 has no price on 2026-01-01"):
+        cost(on=date(2026, 1, 1), model="claude-haiku-5-5", input_tokens=1)
+
+
+# -- model names ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("written", "model_id"),
+    [
+        ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
+        ("claude-3-5-sonnet-latest", "claude-3-5-sonnet"),
+        ("claude-3-5-sonnet-20241022", "claude-3-5-sonnet"),
+        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+        ("anthropic.claude-3-5-sonnet-20240620-v1:0", "claude-3-5-sonnet"),
+        ("claude-haiku-4-5@20251001", "claude-haiku-4-5"),
+    ],
+)
+def test_model_names_resolve_as_usage_data_writes_them(written: str, model_id: str) -> None:
+    assert CATALOGUE.resolve(written) == model_id
+
+
+def test_unknown_model_is_an_error_with_suggestions_never_zero() -> None:
+    with pytest.raises(UnknownModelError) as caught:
+        cost(model="claude-sonet-4-5", input_tokens=1000)
+    assert "unknown model 'claude-sonet-4-5'" in str(caught.value)
+    assert "claude-sonnet-4-5" in caught.value.suggestions
+
+
+def test_no_fuzzy_matching_of_prefixes() -> None:
+    with pytest.raises(UnknownModelError):
+        CATALOGUE.resolve("claude-sonnet")
+
+
+# -- bad usage ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", [-1, float("nan"), float("inf"), "many"])
+def test_bad_counts_name_the_column(bad: object) -> None:
+    with pytest.raises(PricingError, match="output_tokens: expected a count of 0 or more"):
+        usage_frame([{"model": "claude-sonnet-4-5", "input_tokens": 1, "output_tokens": bad}])
+
+
+def test_missing_input_count_is_an_error_not_zero() -> None:
+    with pytest.raises(PricingError, match="input_tokens"):
+        usage_frame(
+            [
+                {"model": "claude-sonnet-4-5", "input_tokens": 1},
+                {"model": "claude-sonnet-4-5", "output_tokens": 1},
+            ]
+        )
+
+
+def test_a_missing_rate_makes_usage_unpriced(tmp_path: Path) -> None:
+    price_file = tmp_path / "prices.yaml"
+    price_file.write_text(
+        "models:\n  acme-private:\n    prices:\n      - {from: 2026-01-01, input_mtok: 1, "
+        "output_mtok: 2, source: contract}\n"
+    )
+    catalogue = load_price_file(price_file, CATALOGUE)
+    ok = usage_frame([{"model": "acme-private", "input_tokens": 1_000_000}])
+    assert price_usage(ok, catalogue, on=DAY).total == pytest.approx(1.0)
+    reads = usage_frame([{"model": "acme-private", "input_tokens": 1, "cache_read_tokens": 5}])
+    with pytest.raises(UnpricedError, match="acme-private has no published cache_read rate"):
+        price_usage(reads, catalogue, on=DAY)
+
+
+# -- contracts ------------------------------------------------------------------------------------
+def test_contract_discounts_show_list_and_contracted_apart(tmp_path: Path) -> None:
+    price_file = tmp_path / "prices.yaml"
+    price_file.write_text(
+        "name: Acme MSA\ndiscounts:\n  - {model: claude-sonnet-4-5-20250929, percent: 15}\n"
+        "  - {model: '*', tier: batch, percent: 5}\n"
+    )
+    catalogue = load_price_file(price_file, CATALOGUE)
+    frame = usage_frame(
+        [
+            # 10 requests of 100K: a million tokens, under the 200K long-context threshold
+            {"model": "claude-sonnet-4-5", "requests": 10, "input_tokens": 100_000},
+            {
+                "model": "claude-sonnet-4-5",
+                "requests": 10,
+                "input_tokens": 100_000,
+                "tier": "batch",
+            },
+            {"model": "claude-haiku-4-5", "requests": 10, "input_tokens": 100_000, "tier": "batch"},
+        ]
+    )
+    costs = price_usage(frame, catalogue, on=DAY).costs
+    assert costs["cost"].tolist() == pytest.approx([3.0, 1.5, 0.5])
+    # the model's own line wins over the catch-all for the same tier
+    assert costs["cost_contracted"].tolist() == pytest.approx([2.55, 1.275, 0.475])
+
+
+# -- third-party flags ----------------------------------------------------------------------------
+def test_third_party_rates_are_flagged_only_when_used() -> None:
+    plain = price_usage(
+        usage_frame([{"model": "claude-haiku-5-5", "input_tokens": 10}]), CATALOGUE, on=DAY
+    )
+    assert plain.third_party == ()
+    reads = price_usage(
+        usage_frame([{"model": "claude-haiku-5-5", "input_tokens": 10, "cache_read_tokens": 10}]),
+        CATALOGUE,
+        on=DAY,
+    )
+    assert reads.third_party == ("claude-haiku-5-5: cache_read_mtok",)
+
+
+# -- exactness: a Decimal reference over a million varied requests --------------------------------
+MODELS = [
+    "claude-sonnet-4-5",
+    "claude-haiku-5-5",
+    "claude-opus-4-6",
+    "claude-3-5-sonnet",
+    "claude-sonnet-5-5",
+]
+
+
+def _varied_usage(n: int, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "model": pd.Categorical(rng.choice(MODELS, n), categories=MODELS),
+            "requests": np.ones(n),
+            "input_tokens": rng.integers(0, 260_000, n),
+            "output_tokens": rng.integers(0, 8_000, n),
+            "cache_write_5m_tokens": rng.integers(0, 4_000, n) * (rng.random(n) < 0.3),
+            "cache_write_1h_tokens": rng.integers(0, 4_000, n) * (rng.random(n) < 0.2),
+            "cache_read_tokens": rng.integers(0, 50_000, n) * (rng.random(n) < 0.5),
+            "web_search_requests": rng.integers(0, 3, n) * (rng.random(n) < 0.05),
+            "tier": np.where(rng.random(n) < 0.6, "batch", "standard"),
+            "inference_geo": np.where(rng.random(n) < 0.1, "us", "global"),
+            "speed": "standard",
+        }
+    )
+    # Haiku 5.5 has no published web-search fee; searches there would be unpriced.
+    frame.loc[frame["model"] == "claude-haiku-5-5", "web_search_requests"] = 0
+    return usage_frame(frame)
+
+
+def _decimal_reference(frame: pd.DataFrame, on: date) -> Decimal:
+    """Exact: integer token sums per (model, tier, geo, band), times Decimal rates."""
+    total = Decimal(0)
+    prompt = (
+        frame[
+            ["input_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens"]
+        ]
+        .to_numpy(dtype=np.int64)
+        .sum(axis=1)
+    )
+    for model in MODELS:
+        entry = CATALOGUE.rates_for(model, on)
+        threshold = entry.long_context.above_prompt_tokens if entry.long_context else None
+        for tier in ("standard", "batch"):
+            for geo in ("global", "us"):
+                for band in (False, True):
+                    mask = (
+                        (frame["model"] == model).to_numpy()
+                        & (frame["tier"] == tier).to_numpy()
+                        & (frame["inference_geo"] == geo).to_numpy()
+                    )
+                    long_ctx = prompt > threshold if threshold is not None else np.zeros_like(mask)
+                    mask &= long_ctx if band else ~long_ctx
+                    if not mask.any():
+                        continue
+                    rates = entry.long_context.rates if band else entry.rates
+                    multiplier = Decimal(1)
+                    if tier == "batch":
+                        multiplier *= CATALOGUE.batch_multiplier
+                    if geo == "us":
+                        multiplier *= entry.inference_geo.get("us", Decimal(1))
+                    for column, field in zip(TOKEN_COLUMNS, RATE_FIELDS, strict=True):
+                        tokens = int(frame.loc[mask, column].to_numpy(dtype=np.int64).sum())
+                        if tokens:
+                            total += (
+                                Decimal(tokens) * getattr(rates, field) * multiplier / 1_000_000
+                            )
+                    searches = int(frame.loc[mask, "web_search_requests"].to_numpy(np.int64).sum())
+                    if searches:
+                        total += Decimal(searches) * entry.web_search_per_1k / 1000
+    return total
+
+
+def test_a_million_requests_agree_with_a_decimal_reference_to_the_cent() -> None:
+    frame = _varied_usage(1_000_000)
+    engine = price_usage(frame, CATALOGUE, on=DAY).total
+    reference = _decimal_reference(frame, DAY)
+    assert reference > 100_000  # a realistic bill, not a trivially small one
+    assert abs(Decimal(repr(engine)) - reference) < Decimal("0.005")
+
+
+# -- properties -----------------------------------------------------------------------------------
+counts = st.integers(min_value=0, max_value=400_000)
+rows = st.fixed_dictionaries(
+    {
+        "model": st.sampled_from(MODELS),
+        "input_tokens": counts,
+        "output_tokens": st.integers(0, 64_000),
+        "cache_write_5m_tokens": counts,
+        "cache_write_1h_tokens": counts,
+        "cache_read_tokens": counts,
+        "web_search_requests": st.integers(0, 20),
+        "inference_geo": st.sampled_from(["global", "us"]),
+    }
+).map(
+    # A model with no published web-search fee makes searches unpriced (tested above), so the
+    # properties only give searches to models that have a fee.
+    lambda row: (
+        row
+        if CATALOGUE.rates_for(str(row["model"]), DAY).web_search_per_1k is not None
+        else {**row, "web_search_requests": 0}
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(rows, min_size=1, max_size=20), volume=st.integers(1, 10_000))
+def test_cost_is_linear_in_volume(rows: list[dict[str, object]], volume: int) -> None:
+    one = price_usage(usage_frame(rows), CATALOGUE, on=DAY).costs["cost"].to_numpy()
+    scaled = usage_frame([{**row, "requests": volume} for row in rows])
+    many = price_usage(scaled, CATALOGUE, on=DAY).costs["cost"].to_numpy()
+    np.testing.assert_allclose(many, one * volume, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(rows, min_size=1, max_size=20))
+def test_batch_never_costs_more_than_sync(rows: list[dict[str, object]]) -> None:
+    sync = price_usage(usage_frame(rows), CATALOGUE, on=DAY).costs["cost"].to_numpy()
+    batch_rows = usage_frame([{**row, "tier": "batch"} for row in rows])
+    batch = price_usage(batch_rows, CATALOGUE, on=DAY).costs["cost"].to_numpy()
+    assert (batch <= sync + 1e-12).all()
+    # token costs halve exactly; only the web-search fee is left as it was
+    no_search = [{**row, "web_search_requests": 0} for row in rows]
+    s = price_usage(usage_frame(no_search), CATALOGUE, on=DAY).total
+    b = price_usage(
+        usage_frame([{**r, "tier": "batch"} for r in no_search]), CATALOGUE, on=DAY
+    ).total
+    assert b == pytest.approx(s * 0.5, rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(rows, min_size=1, max_size=20))
+def test_components_sum_to_the_total_and_are_never_negative(rows: list[dict[str, object]]) -> None:
+    costs = price_usage(usage_frame(rows), CATALOGUE, on=DAY).costs
+    parts = costs[list(COST_COLUMNS)].to_numpy()
+    assert (parts >= 0).all()
+    np.testing.assert_allclose(parts.sum(axis=1), costs["cost"].to_numpy(), rtol=1e-12)
+
+
+@given(model=st.sampled_from(sorted(CATALOGUE.models)))
+def test_zero_usage_costs_zero_for_every_model(model: str) -> None:
+    entry = CATALOGUE.models[model].prices[-1]
+    on = max(entry.effective_from, DAY)
+    assert (
+        price_usage(
+            usage_frame([{"model": model, "input_tokens": 0, "output_tokens": 0}]), CATALOGUE, on=on
+        ).total
+        == 0.0
+    )
