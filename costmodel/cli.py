@@ -1,0 +1,289 @@
+"""The ``costmodel`` command: a thin shell over the library.
+
+Each command builds one result object from :mod:`costmodel.report` and hands it to
+:func:`costmodel.render.render`. Library errors (:class:`costmodel.errors.CostModelError`) become
+one line on stderr and a non-zero exit; nothing here computes a figure of its own.
+
+Heavy modules are imported inside the commands, so ``costmodel --help`` and the pricing path
+start without loading pandas-free extras like streamlit, plotly or anthropic.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from costmodel.errors import CostModelError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_ERROR = 1
+EXIT_OVER_BUDGET = 3
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> None:
+    click.echo(f"costmodel: error: {message}", err=True)
+    sys.exit(code)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn library errors into one clean line; keep tracebacks for real bugs behind a switch."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CostModelError as error:
+            _fail(str(error), getattr(error, "exit_code", EXIT_ERROR))
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise  # click's own usage errors already print as one line with exit status 2
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except BrokenPipeError:
+            sys.exit(0)
+        except Exception as error:  # a bug: say so in one line, traceback on request
+            if os.environ.get("COSTMODEL_DEBUG"):
+                raise
+            _fail(
+                f"internal error ({type(error).__name__}: {error}); "
+                "set COSTMODEL_DEBUG=1 to see the traceback and please report it"
+            )
+
+    return wrapper  # type: ignore[return-value]
+
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+prices_option = click.option(
+    "--prices",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Your price file (negotiated discounts, private models) laid over the catalogue.",
+)
+
+
+def _parse_date(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected a date as YYYY-MM-DD, got {value!r}", param_hint=name
+        ) from None
+
+
+def currency_options(func: F) -> F:
+    func = click.option("--fx-source", default="", help="Where the exchange rate comes from.")(func)
+    func = click.option("--fx-date", help="The day the exchange rate is from (YYYY-MM-DD).")(func)
+    func = click.option("--fx-rate", help="Units of --currency per 1 USD.")(func)
+    func = click.option(
+        "--currency", help="Show money in this currency (needs --fx-rate and --fx-date)."
+    )(func)
+    return func
+
+
+def _currency(code: str | None, rate: str | None, on: str | None, source: str) -> Any:
+    if code is None and rate is None:
+        return None
+    if not (code and rate and on):
+        raise click.UsageError(
+            "--currency needs --fx-rate and --fx-date, so the output can name the rate"
+        )
+    from costmodel.scenario import Currency
+
+    try:
+        per_usd = Decimal(rate)
+    except InvalidOperation:
+        raise click.BadParameter(
+            f"expected a number, got {rate!r}", param_hint="--fx-rate"
+        ) from None
+    if not per_usd.is_finite() or per_usd <= 0:
+        raise click.BadParameter("expected a positive number", param_hint="--fx-rate")
+    fx_date = _parse_date(on, "--fx-date")
+    assert fx_date is not None
+    return Currency(code=code.upper(), per_usd=per_usd, as_of=fx_date, source=source)
+
+
+def _emit(result: Any, fmt: str) -> None:
+    from costmodel.render import render
+
+    click.echo(render(result, fmt), nl=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="costmodel")
+def main() -> None:
+    """What your Claude inference costs, synchronously and through the Message Batches API,
+    and what moving work to batch does to your gross margin."""
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@prices_option
+@click.option("--on", "on", help="Price at the rates of this day (YYYY-MM-DD); default today.")
+@currency_options
+@format_option
+@friendly_errors
+def run(
+    scenario: Path,
+    prices: Path | None,
+    on: str | None,
+    currency: str | None,
+    fx_rate: str | None,
+    fx_date: str | None,
+    fx_source: str,
+    fmt: str,
+) -> None:
+    """Monthly cost of a scenario, sync against the batch plan, and its margin impact."""
+    from costmodel.report import catalogue_for, run_scenario
+    from costmodel.scenario import load_scenario
+
+    loaded = load_scenario(scenario)
+    result = run_scenario(
+        loaded,
+        catalogue_for(loaded, prices),
+        on=_parse_date(on, "--on"),
+        fx=_currency(currency, fx_rate, fx_date, fx_source),
+    )
+    _emit(result, fmt)
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@prices_option
+@click.option("--on", "on", help="Price at the rates of this day (YYYY-MM-DD); default today.")
+@currency_options
+@format_option
+@friendly_errors
+def compare(
+    scenarios: tuple[Path, ...],
+    prices: Path | None,
+    on: str | None,
+    currency: str | None,
+    fx_rate: str | None,
+    fx_date: str | None,
+    fx_source: str,
+    fmt: str,
+) -> None:
+    """Several scenarios side by side."""
+    from costmodel.report import catalogue_for, compare_runs, run_scenario
+    from costmodel.scenario import load_scenario
+
+    fx = _currency(currency, fx_rate, fx_date, fx_source)
+    runs = []
+    for path in scenarios:
+        loaded = load_scenario(path)
+        runs.append(
+            run_scenario(loaded, catalogue_for(loaded, prices), on=_parse_date(on, "--on"), fx=fx)
+        )
+    _emit(compare_runs(runs), fmt)
+
+
+@main.command()
+@click.argument("baseline", type=click.Path(path_type=Path))
+@click.argument("proposed", type=click.Path(path_type=Path))
+@click.option(
+    "--plan",
+    type=click.Choice(["batch", "sync"]),
+    default="batch",
+    show_default=True,
+    help="Which plan's cost to compare: the batch plan (with each workload's "
+    "batch_share) or everything synchronous.",
+)
+@click.option(
+    "--fail-above",
+    type=float,
+    metavar="AMOUNT",
+    help="Exit with status 3 when the monthly cost rises by more than AMOUNT.",
+)
+@prices_option
+@click.option("--on", "on", help="Price at the rates of this day (YYYY-MM-DD); default today.")
+@format_option
+@friendly_errors
+def diff(
+    baseline: Path,
+    proposed: Path,
+    plan: str,
+    fail_above: float | None,
+    prices: Path | None,
+    on: str | None,
+    fmt: str,
+) -> None:
+    """What PROPOSED changes against BASELINE: monthly cost and margin, line by line."""
+    from costmodel.report import catalogue_for, diff_runs, run_scenario
+    from costmodel.scenario import load_scenario
+
+    day = _parse_date(on, "--on")
+    runs = []
+    for path in (baseline, proposed):
+        loaded = load_scenario(path)
+        runs.append(run_scenario(loaded, catalogue_for(loaded, prices), on=day))
+    result = diff_runs(runs[0], runs[1], plan=plan)
+    _emit(result, fmt)
+    if fail_above is not None and result.change > fail_above:
+        from costmodel.money import format_money
+
+        click.echo(
+            f"costmodel: monthly cost rises by {format_money(result.change, runs[0].currency)}, "
+            f"above the budget of {format_money(fail_above, runs[0].currency)}",
+            err=True,
+        )
+        sys.exit(EXIT_OVER_BUDGET)
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@friendly_errors
+def validate(scenarios: tuple[Path, ...]) -> None:
+    """Check scenario files without running them; every problem is listed."""
+    from costmodel.errors import ScenarioError
+    from costmodel.scenario import load_scenario
+
+    failed = 0
+    for path in scenarios:
+        try:
+            loaded = load_scenario(path)
+        except ScenarioError as error:
+            failed += 1
+            for problem in error.problems:
+                click.echo(f"costmodel: error: {problem}", err=True)
+            continue
+        count = len(loaded.workloads)
+        click.echo(f"{path}: ok ({count} workload{'s' if count != 1 else ''})")
+    if failed:
+        sys.exit(EXIT_ERROR)
+
+
+@main.command()
+@click.argument("model", required=False)
+@click.option("--on", "on", help="The rates in force on this day (YYYY-MM-DD); default today.")
+@prices_option
+@format_option
+@friendly_errors
+def prices(model: str | None, on: str | None, prices: Path | None, fmt: str) -> None:
+    """The price catalogue: every model's rates, as-of date and source (or one MODEL's history)."""
+    from costmodel.report import catalogue_for, price_list
+
+    _emit(price_list(catalogue_for(None, prices), model=model, on=_parse_date(on, "--on")), fmt)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

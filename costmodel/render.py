@@ -1,0 +1,136 @@
+"""Renderers: one result object in, text out, as a table, JSON, CSV or markdown.
+
+Results (see :mod:`costmodel.report`) provide ``to_dict()`` for JSON, ``sections()`` for the
+human formats, ``notes`` for the footnotes that say what the figures rest on, and optionally
+``csv_frame()`` for a machine-friendly CSV (plain numbers, contract column names).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from typing import Any, Final, Protocol
+
+import pandas as pd
+
+from costmodel.money import format_money, format_percent, format_points
+
+__all__ = ["FORMATS", "Renderable", "render"]
+
+FORMATS: Final = ("table", "json", "csv", "markdown")
+
+
+class Renderable(Protocol):
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def notes(self) -> tuple[str, ...]: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def sections(self) -> list[Any]: ...
+
+
+def render(
+    result: Renderable, fmt: str = "table", *, currency: str | None = None, width: int | None = None
+) -> str:
+    """Render ``result`` in ``fmt`` (one of :data:`FORMATS`)."""
+    currency = currency or result.to_dict().get("currency") or "USD"
+    if fmt == "json":
+        return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        frame = result.csv_frame() if hasattr(result, "csv_frame") else result.sections()[0].frame
+        return frame.to_csv(index=False, lineterminator="\n")
+    if fmt == "markdown":
+        return _markdown(result, currency)
+    if fmt == "table":
+        return _table(result, currency, width)
+    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def _cell(section: Any, column: str, value: object, currency: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if column in section.money:
+        return format_money(float(value), currency)  # type: ignore[arg-type]
+    if column in section.percent:
+        return format_percent(float(value))  # type: ignore[arg-type]
+    if column in section.points:
+        return format_points(float(value))  # type: ignore[arg-type]
+    if column in section.counts:
+        number = float(value)  # type: ignore[arg-type]
+        return f"{number:,.0f}" if abs(number) >= 100 or number.is_integer() else f"{number:,.2f}"
+    return str(value)
+
+
+def _rows(section: Any, currency: str) -> list[list[str]]:
+    frame: pd.DataFrame = section.frame
+    return [
+        [
+            _cell(section, column, value, currency)
+            for column, value in zip(frame.columns, row, strict=True)
+        ]
+        for row in frame.itertuples(index=False)
+    ]
+
+
+def _numeric(section: Any, column: str) -> bool:
+    kinds = (*section.money, *section.percent, *section.points, *section.counts)
+    return column in kinds
+
+
+def _table(result: Renderable, currency: str, width: int | None) -> str:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=width or 160, force_terminal=False, color_system=None, highlight=False
+    )
+    for section in result.sections():
+        table = Table(title=section.title, title_justify="left", show_lines=False)
+        for column in section.frame.columns:
+            table.add_column(
+                str(column),
+                justify="right" if _numeric(section, column) else "left",
+                overflow="fold",
+            )
+        rows = _rows(section, currency)
+        for index, row in enumerate(rows):
+            is_total = index == len(rows) - 1 and row and row[0] == "Total"
+            table.add_row(
+                *row,
+                end_section=index == len(rows) - 2 and rows[-1][0] == "Total",
+                style="bold" if is_total else None,
+            )
+        console.print(table)
+    for note in result.notes:
+        console.print(Text(f"Note: {note}"))
+    return buffer.getvalue()
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(result: Renderable, currency: str) -> str:
+    out: list[str] = []
+    for section in result.sections():
+        frame: pd.DataFrame = section.frame
+        out.append(f"### {_escape(section.title)}\n")
+        out.append("| " + " | ".join(_escape(str(c)) for c in frame.columns) + " |")
+        out.append(
+            "|" + "|".join("---:" if _numeric(section, c) else "---" for c in frame.columns) + "|"
+        )
+        for row in _rows(section, currency):
+            cells = [_escape(cell) for cell in row]
+            if cells and cells[0] == "Total":
+                cells = [f"**{cell}**" if cell else cell for cell in cells]
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+    for note in result.notes:
+        out.append(f"- {_escape(note)}")
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,782 @@
+"""One result object per question, computed once and read by every renderer and the dashboard.
+
+- :func:`run_scenario` -> :class:`ScenarioRun`: a scenario's monthly cost sync against its batch
+  plan, per workload and in total, and the margin impact where the scenario has a business block.
+- :func:`compare_runs` -> :class:`Comparison`: several scenarios side by side.
+- :func:`diff_runs` -> :class:`ScenarioDiff`: what a proposed scenario changes against a baseline.
+- :func:`price_list` -> :class:`PriceList`: the catalogue as a table.
+
+Each result has ``to_dict()`` (the JSON contract, documented in the README) and ``sections()``
+(titled tables for the table, CSV and markdown renderers). Figures from scenarios are
+assumptions: every result names the file they came from.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from costmodel.catalogue import RATE_FIELDS, Catalogue, bundled_catalogue, load_price_file
+from costmodel.errors import CostModelError
+from costmodel.margin import MarginImpact, margin_impact
+from costmodel.money import format_money, format_percent, format_points, round_cents
+from costmodel.pricing import PricedUsage, price_usage
+from costmodel.scenario import Currency, Scenario, usage_for_plan
+
+__all__ = [
+    "Comparison",
+    "PriceList",
+    "ScenarioDiff",
+    "ScenarioRun",
+    "Section",
+    "catalogue_for",
+    "compare_runs",
+    "diff_runs",
+    "price_list",
+    "run_scenario",
+]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled table for the renderers. Column kinds drive formatting: money, percent, count."""
+
+    title: str
+    frame: pd.DataFrame
+    money: tuple[str, ...] = ()
+    percent: tuple[str, ...] = ()
+    points: tuple[str, ...] = ()
+    counts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    scenario: Scenario
+    workloads: pd.DataFrame  # one row per workload; money in ``currency``
+    margin: MarginImpact | None
+    currency: str
+    fx: Currency | None
+    contract: str | None
+    price_date: date
+    catalogue_checked: date
+    notes: tuple[str, ...] = ()
+
+    # -- totals ---------------------------------------------------------------------------------
+    @property
+    def cost_sync(self) -> float:
+        return float(self.workloads["cost_sync"].sum())
+
+    @property
+    def cost_batch(self) -> float:
+        return float(self.workloads["cost_batch"].sum())
+
+    @property
+    def savings(self) -> float:
+        return self.cost_sync - self.cost_batch
+
+    @property
+    def savings_pct(self) -> float:
+        return 100.0 * self.savings / self.cost_sync if self.cost_sync else 0.0
+
+    @property
+    def requests(self) -> float:
+        return float(self.workloads["requests"].sum())
+
+    @property
+    def title(self) -> str:
+        return self.scenario.name
+
+    # -- outputs --------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        workloads = [
+            {
+                "name": row.name,
+                "model": row.model,
+                "requests": _number(row.requests),
+                "input_tokens": _number(row.input_tokens),
+                "output_tokens": _number(row.output_tokens),
+                "cache_write_tokens": _number(row.cache_write_tokens),
+                "cache_read_tokens": _number(row.cache_read_tokens),
+                "batch_share": _number(row.batch_share),
+                "cost_sync": _money(row.cost_sync),
+                "cost_batch": _money(row.cost_batch),
+                "savings": _money(row.savings),
+                "list_cost_sync": _money(row.list_cost_sync),
+                "list_cost_batch": _money(row.list_cost_batch),
+            }
+            for row in self.workloads.itertuples(index=False)
+        ]
+        margin = None
+        if self.margin is not None:
+            m = self.margin
+            margin = {
+                "revenue": _money(m.revenue),
+                "other_cogs": _money(m.other_cogs),
+                "cogs_sync": _money(m.cogs_sync),
+                "cogs_batch": _money(m.cogs_batch),
+                "gross_margin_sync_pct": _number(m.gross_margin_sync_pct, 4),
+                "gross_margin_batch_pct": _number(m.gross_margin_batch_pct, 4),
+                "delta_pp": _number(m.delta_pp, 4),
+                "annual_savings": _money(m.annual_savings),
+                "customers": _number(m.customers) if m.customers is not None else None,
+                "savings_per_customer": _money(m.savings_per_customer)
+                if m.savings_per_customer is not None
+                else None,
+                "equivalent_revenue": _money(m.equivalent_revenue)
+                if m.equivalent_revenue is not None
+                else None,
+            }
+        return {
+            "scenario": self.scenario.name,
+            "source": self.scenario.source,
+            "period": "month",
+            "currency": self.currency,
+            "fx": _fx_dict(self.fx),
+            "price_date": self.price_date.isoformat(),
+            "catalogue_checked": self.catalogue_checked.isoformat(),
+            "contract": self.contract,
+            "workloads": workloads,
+            "totals": {
+                "requests": _number(self.requests),
+                "cost_sync": _money(self.cost_sync),
+                "cost_batch": _money(self.cost_batch),
+                "savings": _money(self.savings),
+                "savings_pct": _number(self.savings_pct, 4),
+                "list_cost_sync": _money(float(self.workloads["list_cost_sync"].sum())),
+                "list_cost_batch": _money(float(self.workloads["list_cost_batch"].sum())),
+            },
+            "margin": margin,
+            "notes": list(self.notes),
+        }
+
+    def csv_frame(self) -> pd.DataFrame:
+        """Workload rows with the JSON contract's column names and plain numbers."""
+        return pd.DataFrame(self.to_dict()["workloads"])
+
+    def sections(self) -> list[Section]:
+        frame = self.workloads[
+            [
+                "name",
+                "model",
+                "requests",
+                "input_tokens",
+                "output_tokens",
+                "batch_share",
+                "cost_sync",
+                "cost_batch",
+                "savings",
+            ]
+        ].copy()
+        frame["batch_share"] = frame["batch_share"] * 100
+        total = {
+            "name": "Total",
+            "model": "",
+            "requests": self.requests,
+            "input_tokens": frame["input_tokens"].sum(),
+            "output_tokens": frame["output_tokens"].sum(),
+            "batch_share": math.nan,
+            "cost_sync": self.cost_sync,
+            "cost_batch": self.cost_batch,
+            "savings": self.savings,
+        }
+        frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+        frame.columns = [
+            "Workload",
+            "Model",
+            "Requests/month",
+            "Input tokens",
+            "Output tokens",
+            "Batch share",
+            "Sync cost",
+            "Batch plan cost",
+            "Savings",
+        ]
+        money = ("Sync cost", "Batch plan cost", "Savings")
+        if self.contract:
+            frame.insert(
+                6,
+                "List sync",
+                [*self.workloads["list_cost_sync"], self.workloads["list_cost_sync"].sum()],
+            )
+            frame.insert(
+                7,
+                "List batch",
+                [*self.workloads["list_cost_batch"], self.workloads["list_cost_batch"].sum()],
+            )
+            money = ("List sync", "List batch", *money)
+        sections = [
+            Section(
+                f"{self.scenario.name}: monthly cost ({self.currency})",
+                frame,
+                money=money,
+                percent=("Batch share",),
+                counts=("Requests/month", "Input tokens", "Output tokens"),
+            )
+        ]
+        if self.margin is not None:
+            sections.append(_margin_section(self.margin, self.currency))
+        return sections
+
+
+def _margin_section(m: MarginImpact, currency: str) -> Section:
+    rows: list[tuple[str, object, object]] = [
+        ("Revenue", m.revenue, m.revenue),
+        ("Other COGS", m.other_cogs, m.other_cogs),
+        ("Inference", m.inference_sync, m.inference_batch),
+        ("COGS", m.cogs_sync, m.cogs_batch),
+        ("Gross profit", m.gross_profit_sync, m.gross_profit_batch),
+    ]
+    frame = pd.DataFrame(rows, columns=["Figure (monthly)", "Sync", "Batch plan"])
+    money_frame = frame
+    summary = [
+        (
+            "Gross margin",
+            format_percent(m.gross_margin_sync_pct, 2),
+            format_percent(m.gross_margin_batch_pct, 2),
+        ),
+        ("Change in gross margin", "", format_points(m.delta_pp)),
+        ("Annual savings", "", format_money(m.annual_savings, currency)),
+    ]
+    if m.savings_per_customer is not None:
+        summary.append(
+            ("Savings per customer (monthly)", "", format_money(m.savings_per_customer, currency))
+        )
+    if m.equivalent_revenue is not None:
+        summary.append(
+            (
+                "Revenue earning the same gross profit",
+                "",
+                format_money(m.equivalent_revenue, currency),
+            )
+        )
+    money_frame = money_frame.astype(object)
+    for column in ("Sync", "Batch plan"):
+        money_frame[column] = [format_money(float(v), currency) for v in frame[column]]
+    full = pd.concat([money_frame, pd.DataFrame(summary, columns=frame.columns)], ignore_index=True)
+    return Section("Gross margin", full)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    runs: tuple[ScenarioRun, ...]
+
+    @property
+    def title(self) -> str:
+        return "Scenarios compared"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(note for run in self.runs for note in run.notes))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "period": "month",
+            "currency": _common_currency(self.runs),
+            "scenarios": [run.to_dict() for run in self.runs],
+        }
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "Scenario": [run.scenario.name for run in self.runs],
+                "File": [Path(run.scenario.source).name for run in self.runs],
+                "Requests/month": [run.requests for run in self.runs],
+                "Sync cost": [run.cost_sync for run in self.runs],
+                "Batch plan cost": [run.cost_batch for run in self.runs],
+                "Savings": [run.savings for run in self.runs],
+                "Savings %": [run.savings_pct for run in self.runs],
+                "Gross margin sync": [
+                    run.margin.gross_margin_sync_pct if run.margin else math.nan
+                    for run in self.runs
+                ],
+                "Gross margin batch": [
+                    run.margin.gross_margin_batch_pct if run.margin else math.nan
+                    for run in self.runs
+                ],
+                "Change (pp)": [
+                    run.margin.delta_pp if run.margin else math.nan for run in self.runs
+                ],
+            }
+        )
+
+    def sections(self) -> list[Section]:
+        return [
+            Section(
+                f"{self.title} (monthly, {_common_currency(self.runs)})",
+                self.frame(),
+                money=("Sync cost", "Batch plan cost", "Savings"),
+                percent=("Savings %", "Gross margin sync", "Gross margin batch"),
+                points=("Change (pp)",),
+                counts=("Requests/month",),
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class ScenarioDiff:
+    """Baseline against proposed, line by line, for one plan ("batch" or "sync")."""
+
+    baseline: ScenarioRun
+    proposed: ScenarioRun
+    plan: str
+    lines: pd.DataFrame = field(repr=False)
+
+    @property
+    def title(self) -> str:
+        return f"{self.baseline.scenario.name} -> {self.proposed.scenario.name}"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*self.baseline.notes, *self.proposed.notes]))
+
+    @property
+    def cost_baseline(self) -> float:
+        return float(self.lines["cost_baseline"].sum())
+
+    @property
+    def cost_proposed(self) -> float:
+        return float(self.lines["cost_proposed"].sum())
+
+    @property
+    def change(self) -> float:
+        return self.cost_proposed - self.cost_baseline
+
+    def _margin_pct(self, run: ScenarioRun) -> float | None:
+        if run.margin is None:
+            return None
+        return (
+            run.margin.gross_margin_batch_pct
+            if self.plan == "batch"
+            else run.margin.gross_margin_sync_pct
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        gm_base, gm_new = self._margin_pct(self.baseline), self._margin_pct(self.proposed)
+        return {
+            "baseline": self.baseline.scenario.source,
+            "proposed": self.proposed.scenario.source,
+            "plan": self.plan,
+            "period": "month",
+            "currency": _common_currency((self.baseline, self.proposed)),
+            "lines": [
+                {
+                    "workload": row.workload,
+                    "status": row.status,
+                    "model_baseline": row.model_baseline,
+                    "model_proposed": row.model_proposed,
+                    "requests_baseline": _number(row.requests_baseline),
+                    "requests_proposed": _number(row.requests_proposed),
+                    "cost_baseline": _money(row.cost_baseline),
+                    "cost_proposed": _money(row.cost_proposed),
+                    "change": _money(row.change),
+                }
+                for row in self.lines.itertuples(index=False)
+            ],
+            "totals": {
+                "cost_baseline": _money(self.cost_baseline),
+                "cost_proposed": _money(self.cost_proposed),
+                "change": _money(self.change),
+                "change_pct": _number(100 * self.change / self.cost_baseline, 4)
+                if self.cost_baseline
+                else None,
+            },
+            "margin": None
+            if gm_base is None or gm_new is None
+            else {
+                "gross_margin_baseline_pct": _number(gm_base, 4),
+                "gross_margin_proposed_pct": _number(gm_new, 4),
+                "delta_pp": _number(gm_new - gm_base, 4),
+            },
+        }
+
+    def sections(self) -> list[Section]:
+        frame = self.lines[
+            [
+                "workload",
+                "status",
+                "model_baseline",
+                "model_proposed",
+                "requests_baseline",
+                "requests_proposed",
+                "cost_baseline",
+                "cost_proposed",
+                "change",
+            ]
+        ].copy()
+        total = {
+            "workload": "Total",
+            "status": "",
+            "model_baseline": "",
+            "model_proposed": "",
+            "requests_baseline": frame["requests_baseline"].sum(),
+            "requests_proposed": frame["requests_proposed"].sum(),
+            "cost_baseline": self.cost_baseline,
+            "cost_proposed": self.cost_proposed,
+            "change": self.change,
+        }
+        frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+        frame.columns = [
+            "Workload",
+            "Status",
+            "Model before",
+            "Model after",
+            "Requests before",
+            "Requests after",
+            "Cost before",
+            "Cost after",
+            "Change",
+        ]
+        sections = [
+            Section(
+                f"Monthly cost, {self.plan} plan ({_common_currency((self.baseline, self.proposed))})",
+                frame,
+                money=("Cost before", "Cost after", "Change"),
+                counts=("Requests before", "Requests after"),
+            )
+        ]
+        gm_base, gm_new = self._margin_pct(self.baseline), self._margin_pct(self.proposed)
+        if gm_base is not None and gm_new is not None:
+            sections.append(
+                Section(
+                    "Gross margin",
+                    pd.DataFrame(
+                        [{"Before": gm_base, "After": gm_new, "Change (pp)": gm_new - gm_base}]
+                    ),
+                    percent=("Before", "After"),
+                    points=("Change (pp)",),
+                )
+            )
+        return sections
+
+
+@dataclass(frozen=True)
+class PriceList:
+    catalogue: Catalogue
+    on: date
+    rows: pd.DataFrame
+
+    @property
+    def title(self) -> str:
+        return f"Price catalogue (USD per million tokens, as of {self.on.isoformat()})"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        notes = [
+            f"Catalogue checked {self.catalogue.checked.isoformat()}; batch = "
+            f"{self.catalogue.batch_multiplier * 100:.0f}% of every token rate."
+        ]
+        if self.rows["third_party"].astype(bool).any():
+            notes.append("* rests only on third-party sources (not confirmed on an official page).")
+        return tuple(notes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": "USD",
+            "unit": "per million tokens",
+            "on": self.on.isoformat(),
+            "catalogue_checked": self.catalogue.checked.isoformat(),
+            "batch_multiplier": float(self.catalogue.batch_multiplier),
+            "models": [
+                {key: _json_value(value) for key, value in row.items()}
+                for row in self.rows.to_dict(orient="records")
+            ],
+        }
+
+    def csv_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.to_dict()["models"])
+        for column in ("aliases", "third_party"):
+            frame[column] = frame[column].map(" ".join)
+        frame["inference_geo"] = frame["inference_geo"].map(lambda g: json.dumps(g) if g else "")
+        return frame
+
+    def sections(self) -> list[Section]:
+        frame = self.rows.copy()
+        flagged = frame["third_party"]
+        for column in RATE_FIELDS:
+            frame[column] = [
+                "-" if value is None else f"{value}{'*' if column in flags else ''}"
+                for value, flags in zip(frame[column], flagged, strict=True)
+            ]
+        frame = frame[["model", "status", *RATE_FIELDS, "long_context", "from", "source"]].rename(
+            columns={
+                "model": "Model",
+                "status": "Status",
+                "input_mtok": "Input",
+                "output_mtok": "Output",
+                "cache_write_5m_mtok": "5m write",
+                "cache_write_1h_mtok": "1h write",
+                "cache_read_mtok": "Cache read",
+                "long_context": "Long context",
+                "from": "Since",
+                "source": "Source",
+            }
+        )
+        frame["Long context"] = frame["Long context"].fillna("")
+        return [Section(self.title, frame)]
+
+
+# -- computing the results --------------------------------------------------------------------
+def catalogue_for(scenario: Scenario | None = None, prices: str | Path | None = None) -> Catalogue:
+    """The bundled catalogue with the user's price file laid over it, if one is named.
+
+    A price file given on the command line wins over the one a scenario names.
+    """
+    catalogue = bundled_catalogue()
+    chosen = prices if prices is not None else (scenario.prices if scenario else None)
+    return load_price_file(chosen, catalogue) if chosen else catalogue
+
+
+def run_scenario(
+    scenario: Scenario,
+    catalogue: Catalogue | None = None,
+    *,
+    on: date | None = None,
+    fx: Currency | None = None,
+) -> ScenarioRun:
+    """Price a scenario's sync plan and batch plan and work out the margin impact."""
+    catalogue = catalogue or catalogue_for(scenario)
+    price_date = on or scenario.price_date or date.today()
+    fx = fx or scenario.currency
+    rate = float(fx.per_usd) if fx else 1.0
+    context = scenario.source
+    sync_usage = usage_for_plan(scenario, "sync")
+    batch_usage = usage_for_plan(scenario, "batch")
+    sync = price_usage(sync_usage, catalogue, on=price_date, context=context)
+    batch = price_usage(batch_usage, catalogue, on=price_date, context=context)
+
+    def per_workload(priced: PricedUsage, usage: pd.DataFrame, column: str) -> pd.Series:
+        return priced.costs[column].groupby(usage["workload"].to_numpy()).sum() * rate
+
+    names = [w.name for w in scenario.workloads]
+    monthly_requests = sync_usage.groupby("workload")["requests"].sum()
+    frame = pd.DataFrame(
+        {
+            "name": names,
+            "model": [catalogue.resolve(w.model) for w in scenario.workloads],
+            "requests": [float(monthly_requests[n]) for n in names],
+            "input_tokens": [
+                w.input_tokens * float(monthly_requests[w.name]) for w in scenario.workloads
+            ],
+            "output_tokens": [
+                w.output_tokens * float(monthly_requests[w.name]) for w in scenario.workloads
+            ],
+            "cache_write_tokens": [
+                (w.cache_write_tokens + w.cache_write_1h_tokens) * float(monthly_requests[w.name])
+                for w in scenario.workloads
+            ],
+            "cache_read_tokens": [
+                w.cache_read_tokens * float(monthly_requests[w.name]) for w in scenario.workloads
+            ],
+            "batch_share": [w.batch_share for w in scenario.workloads],
+        }
+    )
+    for plan, priced, usage in (("sync", sync, sync_usage), ("batch", batch, batch_usage)):
+        contracted = per_workload(priced, usage, "cost_contracted")
+        listed = per_workload(priced, usage, "cost")
+        frame[f"cost_{plan}"] = [float(contracted[n]) for n in names]
+        frame[f"list_cost_{plan}"] = [float(listed[n]) for n in names]
+    frame["savings"] = frame["cost_sync"] - frame["cost_batch"]
+
+    margin = None
+    if scenario.business is not None:
+        b = scenario.business
+        margin = margin_impact(
+            b.revenue,
+            b.other_cogs,
+            float(frame["cost_sync"].sum()),
+            float(frame["cost_batch"].sum()),
+            b.customers,
+        )
+    notes = _notes(scenario, catalogue, (sync, batch), fx, price_date)
+    return ScenarioRun(
+        scenario=scenario,
+        workloads=frame,
+        margin=margin,
+        currency=fx.code if fx else "USD",
+        fx=fx,
+        contract=catalogue.contract.name if catalogue.contract else None,
+        price_date=price_date,
+        catalogue_checked=catalogue.checked,
+        notes=notes,
+    )
+
+
+def _notes(
+    scenario: Scenario,
+    catalogue: Catalogue,
+    priced: Sequence[PricedUsage],
+    fx: Currency | None,
+    price_date: date,
+) -> tuple[str, ...]:
+    notes = [
+        f"Assumptions from {scenario.source}; prices from the catalogue checked "
+        f"{catalogue.checked.isoformat()}, as they stood on {price_date.isoformat()}."
+    ]
+    third_party = sorted({flag for p in priced for flag in p.third_party})
+    if third_party:
+        notes.append(
+            "Rests on prices from third-party sources only (not confirmed on an official "
+            f"Anthropic page): {'; '.join(third_party)}."
+        )
+    model_ids = sorted({model_id for p in priced for model_id, _ in p.price_entries})
+    for model_id in model_ids:
+        status = catalogue.models[model_id].status
+        if status in ("deprecated", "retired"):
+            notes.append(f"{model_id} is {status}; its figures are for comparison.")
+    if catalogue.contract is not None:
+        notes.append(
+            f"Costs are contracted prices from {catalogue.contract.source} "
+            f"({catalogue.contract.name}); list prices are shown beside them."
+        )
+    if fx is not None:
+        source = f", {fx.source}" if fx.source else ""
+        notes.append(
+            f"Converted from USD at 1 USD = {fx.per_usd} {fx.code} (rate of "
+            f"{fx.as_of.isoformat()}{source})."
+        )
+    return tuple(notes)
+
+
+def compare_runs(runs: Sequence[ScenarioRun]) -> Comparison:
+    return Comparison(tuple(runs))
+
+
+def diff_runs(baseline: ScenarioRun, proposed: ScenarioRun, *, plan: str = "batch") -> ScenarioDiff:
+    """Line by line, matched by workload name: changed, added, removed or unchanged."""
+    if plan not in ("batch", "sync"):
+        raise CostModelError(f"plan: expected batch or sync, got {plan!r}")
+    if baseline.currency != proposed.currency:
+        raise CostModelError(
+            f"cannot diff {baseline.currency} against {proposed.currency}: "
+            "give both scenarios the same currency"
+        )
+    cost = f"cost_{plan}"
+    before = baseline.workloads.set_index("name")
+    after = proposed.workloads.set_index("name")
+    names = list(dict.fromkeys([*before.index, *after.index]))
+    lines = []
+    for name in names:
+        b = before.loc[name] if name in before.index else None
+        a = after.loc[name] if name in after.index else None
+        cost_b = float(b[cost]) if b is not None else 0.0
+        cost_a = float(a[cost]) if a is not None else 0.0
+        if b is None:
+            status = "added"
+        elif a is None:
+            status = "removed"
+        else:
+            same = (
+                b["model"] == a["model"]
+                and math.isclose(b["requests"], a["requests"])
+                and math.isclose(cost_b, cost_a, abs_tol=1e-9)
+            )
+            status = "unchanged" if same else "changed"
+        lines.append(
+            {
+                "workload": name,
+                "status": status,
+                "model_baseline": b["model"] if b is not None else "",
+                "model_proposed": a["model"] if a is not None else "",
+                "requests_baseline": float(b["requests"]) if b is not None else 0.0,
+                "requests_proposed": float(a["requests"]) if a is not None else 0.0,
+                "cost_baseline": cost_b,
+                "cost_proposed": cost_a,
+                "change": cost_a - cost_b,
+            }
+        )
+    return ScenarioDiff(baseline, proposed, plan, pd.DataFrame(lines))
+
+
+def price_list(
+    catalogue: Catalogue | None = None, *, model: str | None = None, on: date | None = None
+) -> PriceList:
+    """The catalogue's rates on a day (default today), or one model's whole price history."""
+    catalogue = catalogue or bundled_catalogue()
+    on = on or date.today()
+    rows = []
+    if model is not None:
+        entry = catalogue.model(model)
+        chosen = [(entry, price) for price in entry.prices]
+    else:
+        chosen = []
+        for entry in catalogue.models.values():
+            current = [p for p in entry.prices if p.holds_on(on)]
+            if current:
+                chosen.append((entry, current[0]))
+    for entry, price in chosen:
+        lc = price.long_context
+        rows.append(
+            {
+                "model": entry.id,
+                "name": entry.name,
+                "status": entry.status,
+                "aliases": list(entry.aliases),
+                **{name: getattr(price.rates, name) for name in RATE_FIELDS},
+                "long_context": (
+                    f">{lc.above_prompt_tokens:,} prompt tokens: "
+                    f"{lc.rates.input_mtok}/{lc.rates.output_mtok}"
+                    if lc
+                    else None
+                ),
+                "inference_geo": dict(price.inference_geo) or None,
+                "fast_multiplier": price.fast_multiplier,
+                "web_search_per_1k": price.web_search_per_1k,
+                "from": price.effective_from.isoformat(),
+                "to": price.effective_to.isoformat() if price.effective_to else None,
+                "source": price.source,
+                "checked": price.checked.isoformat() if price.checked else None,
+                "third_party": sorted(price.third_party),
+                "note": price.note or None,
+            }
+        )
+    return PriceList(catalogue, on, pd.DataFrame(rows))
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _money(value: float | None) -> float | None:
+    """A money figure for output, to the cent (the arithmetic is never rounded)."""
+    return round_cents(value)
+
+
+def _number(value: float | None, digits: int = 6) -> float | int | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    rounded = round(float(value), digits)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    return value
+
+
+def _fx_dict(fx: Currency | None) -> dict[str, Any] | None:
+    if fx is None:
+        return None
+    return {
+        "code": fx.code,
+        "per_usd": float(fx.per_usd),
+        "as_of": fx.as_of.isoformat(),
+        "source": fx.source,
+    }
+
+
+def _common_currency(runs: Sequence[ScenarioRun]) -> str:
+    currencies = {run.currency for run in runs}
+    if len(currencies) > 1:
+        raise CostModelError(
+            f"scenarios are in different currencies ({', '.join(sorted(currencies))}); "
+            "compare them in one currency"
+        )
+    return currencies.pop() if currencies else "USD"
