@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import shutil
 from typing import Any, Final, Protocol
 
 import pandas as pd
@@ -60,9 +61,20 @@ def _cell(section: Any, column: str, value: object, currency: str) -> str:
     if column in section.points:
         return format_points(float(value))  # type: ignore[arg-type]
     if column in section.counts:
-        number = float(value)  # type: ignore[arg-type]
-        return f"{number:,.0f}" if abs(number) >= 100 or number.is_integer() else f"{number:,.2f}"
+        return format_count(float(value))  # type: ignore[arg-type]
     return str(value)
+
+
+def format_count(number: float) -> str:
+    """Counts for people: whole numbers with separators up to a million, then 12.3M / 4.5B.
+
+    Exact counts stay in the CSV and JSON outputs; a table only has to be read.
+    """
+    if abs(number) >= 1e9:
+        return f"{number / 1e9:,.1f}B"
+    if abs(number) >= 1e6:
+        return f"{number / 1e6:,.1f}M"
+    return f"{number:,.0f}" if abs(number) >= 100 or number.is_integer() else f"{number:,.2f}"
 
 
 def _rows(section: Any, currency: str) -> list[list[str]]:
@@ -87,18 +99,25 @@ def _table(result: Renderable, currency: str, width: int | None) -> str:
     from rich.text import Text
 
     buffer = io.StringIO()
+    # The terminal's width when there is one (COLUMNS honoured); wide enough for a file.
+    width = width or shutil.get_terminal_size(fallback=(160, 24)).columns
     console = Console(
-        file=buffer, width=width or 160, force_terminal=False, color_system=None, highlight=False
+        file=buffer, width=width, force_terminal=False, color_system=None, highlight=False
     )
     for section in result.sections():
         table = Table(title=section.title, title_justify="left", show_lines=False)
-        for column in section.frame.columns:
+        rows = _rows(section, currency)
+        for position, column in enumerate(section.frame.columns):
+            widest = max((len(row[position]) for row in rows), default=1)
+            numeric = _numeric(section, column)
             table.add_column(
                 str(column),
-                justify="right" if _numeric(section, column) else "left",
+                justify="right" if numeric else "left",
+                # A number is never broken across lines (its column is at least as wide as its
+                # widest figure); headers and names wrap when the terminal is narrow.
+                min_width=widest if numeric else min(24, widest),
                 overflow="fold",
             )
-        rows = _rows(section, currency)
         for index, row in enumerate(rows):
             is_total = index == len(rows) - 1 and row and row[0] == "Total"
             table.add_row(

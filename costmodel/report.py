@@ -191,15 +191,15 @@ class ScenarioRun:
         frame.columns = [
             "Workload",
             "Model",
-            "Requests/month",
+            "Requests",
             "Input tokens",
             "Output tokens",
             "Batch share",
-            "Sync cost",
-            "Batch plan cost",
+            "Sync",
+            "Batch plan",
             "Savings",
         ]
-        money = ("Sync cost", "Batch plan cost", "Savings")
+        money = ("Sync", "Batch plan", "Savings")
         if self.contract:
             frame.insert(
                 6,
@@ -218,7 +218,7 @@ class ScenarioRun:
                 frame,
                 money=money,
                 percent=("Batch share",),
-                counts=("Requests/month", "Input tokens", "Output tokens"),
+                counts=("Requests", "Input tokens", "Output tokens"),
             )
         ]
         if self.margin is not None:
@@ -502,9 +502,11 @@ class PriceList:
         flagged = frame["third_party"]
         for column in RATE_FIELDS:
             frame[column] = [
-                "-" if value is None else f"{value}{'*' if column in flags else ''}"
+                "-" if value is None else f"{_rate(value)}{'*' if column in flags else ''}"
                 for value, flags in zip(frame[column], flagged, strict=True)
             ]
+        # The full URL is in the JSON and CSV; the table keeps the part a reader needs.
+        frame["source"] = frame["source"].str.replace(r"^https?://", "", regex=True)
         frame = frame[["model", "status", *RATE_FIELDS, "long_context", "from", "source"]].rename(
             columns={
                 "model": "Model",
@@ -629,8 +631,12 @@ def _notes(
     model_ids = sorted({model_id for p in priced for model_id, _ in p.price_entries})
     for model_id in model_ids:
         status = catalogue.models[model_id].status
-        if status in ("deprecated", "retired"):
-            notes.append(f"{model_id} is {status}; its figures are for comparison.")
+        if status == "retired":
+            notes.append(f"{model_id} is retired: its figures are for comparison only.")
+        elif status == "deprecated":
+            notes.append(
+                f"{model_id} is deprecated: check it is still served before you plan on it."
+            )
     if catalogue.contract is not None:
         notes.append(
             f"Costs are contracted prices from {catalogue.contract.source} "
@@ -721,8 +727,8 @@ def price_list(
                 "aliases": list(entry.aliases),
                 **{name: getattr(price.rates, name) for name in RATE_FIELDS},
                 "long_context": (
-                    f">{lc.above_prompt_tokens:,} prompt tokens: "
-                    f"{lc.rates.input_mtok}/{lc.rates.output_mtok}"
+                    f">{lc.above_prompt_tokens // 1000}K: "
+                    f"{_rate(lc.rates.input_mtok)}/{_rate(lc.rates.output_mtok)}"
                     if lc
                     else None
                 ),
@@ -751,6 +757,15 @@ def _number(value: float | None, digits: int = 6) -> float | int | None:
         return None
     rounded = round(float(value), digits)
     return int(rounded) if rounded.is_integer() else rounded
+
+
+def _rate(value: Decimal | None) -> str:
+    """A published rate as people write prices: at least two decimals, no trailing noise."""
+    if value is None:
+        return "-"
+    text = f"{value:,.4f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(2, '0')}"
 
 
 def _json_value(value: object) -> object:
