@@ -1,0 +1,65 @@
+"""Fixtures shared across the test modules.
+
+- ``fake_api``: a started loopback Message Batches API (tests/fake_batches_api.py).
+- ``api_env``: the environment pointed at it (``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL``),
+  as a user's shell would be; yields the fake API.
+- ``sdk_client``: a real ``anthropic.Anthropic`` built from that environment, with quick
+  retries.
+- ``store``: a fresh usage store in the test's temporary folder.
+- ``results_file``: writes a generated results file (tests/resultsgen.py) and returns its
+  path with the totals a reader must find.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # the helpers beside the tests
+
+from fake_batches_api import TEST_API_KEY, FakeBatchesAPI
+from resultsgen import Expected, write_results
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeBatchesAPI]:
+    with FakeBatchesAPI() as api:
+        yield api
+
+
+@pytest.fixture
+def api_env(monkeypatch: pytest.MonkeyPatch, fake_api: FakeBatchesAPI) -> FakeBatchesAPI:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_API_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_api.base_url)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    return fake_api
+
+
+@pytest.fixture
+def sdk_client(api_env: FakeBatchesAPI) -> Any:
+    import anthropic
+
+    return anthropic.Anthropic(max_retries=3)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Any]:
+    from costmodel.store import open_store
+
+    with open_store(tmp_path / "usage.duckdb") as opened:
+        yield opened
+
+
+@pytest.fixture
+def results_file(tmp_path: Path) -> Callable[..., tuple[Path, Expected]]:
+    def make(
+        n: int = 200, name: str = "msgbatch_01TestBatch_results.jsonl", **options: Any
+    ) -> tuple[Path, Expected]:
+        path = tmp_path / name
+        return path, write_results(path, n, **options)
+
+    return make
