@@ -2,7 +2,7 @@
 
     python benchmarks/ingest.py [--lines N] [--quick] [--repeat R]
 
-Generates results files in the real wire format (tests/resultsgen.py: four models, about 1%
+Generates results files in the real wire format (costmodel/synthetic.py: four models, about 1%
 errored plus some expired and canceled lines, cache reads and 5-minute and 1-hour writes,
 about 1.6 KB a line) under benchmarks/out/ (gitignored; reused while their parameters match):
 one of ``--lines`` lines (default 1,000,000) and one of 100,000.
@@ -55,8 +55,7 @@ print(json.dumps({"rc": done.returncode, "stdout": done.stdout,
 # -- files ----------------------------------------------------------------------------------------
 def results_file(lines: int) -> Path:
     """benchmarks/out/results_<lines>.jsonl, generated unless an identical one is there."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from resultsgen import generate
+    from costmodel.synthetic import generate
 
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"results_{lines}.jsonl"

@@ -6,7 +6,7 @@
 - ``sdk_client``: a real ``anthropic.Anthropic`` built from that environment, with quick
   retries.
 - ``store``: a fresh usage store in the test's temporary folder.
-- ``results_file``: writes a generated results file (tests/resultsgen.py) and returns its
+- ``results_file``: writes a generated results file (costmodel/synthetic.py) and returns its
   path with the totals a reader must find.
 """
 
@@ -22,7 +22,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers beside the tests
 
 from fake_batches_api import TEST_API_KEY, FakeBatchesAPI
-from resultsgen import Expected, write_results
+
+from costmodel.synthetic import Expected, write_results
 
 
 @pytest.fixture

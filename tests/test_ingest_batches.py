@@ -11,11 +11,11 @@ from typing import Any
 import pandas as pd
 import pytest
 from fake_batches_api import TEST_API_KEY, FakeBatch, FakeBatchesAPI
-from resultsgen import Expected, generate
 
 from costmodel.errors import ApiError
 from costmodel.ingest.batches import PullReport, pull
 from costmodel.store import Store, open_store
+from costmodel.synthetic import Expected, generate
 
 START = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 TOKENS = (

@@ -11,7 +11,12 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from resultsgen import (
+
+from costmodel.errors import IngestError
+from costmodel.ingest import REQUEST_COLUMNS
+from costmodel.ingest.files import LineProblem, batch_id_for, parse_line, read_results
+from costmodel.store import open_store
+from costmodel.synthetic import (
     Expected,
     bare_line,
     errored_line,
@@ -19,11 +24,6 @@ from resultsgen import (
     succeeded_line,
     usage_object,
 )
-
-from costmodel.errors import IngestError
-from costmodel.ingest import REQUEST_COLUMNS
-from costmodel.ingest.files import LineProblem, batch_id_for, parse_line, read_results
-from costmodel.store import open_store
 
 MakeFile = Callable[..., tuple[Path, Expected]]
 TOKENS = (

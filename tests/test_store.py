@@ -12,7 +12,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from resultsgen import bare_line, errored_line, succeeded_line, usage_object
 
 from costmodel.catalogue import bundled_catalogue
 from costmodel.errors import IngestError, StoreError
@@ -20,6 +19,7 @@ from costmodel.ingest import REQUEST_COLUMNS
 from costmodel.ingest.files import read_results
 from costmodel.pricing import price_usage
 from costmodel.store import SCHEMA_VERSION, Store, default_store_path, open_store
+from costmodel.synthetic import bare_line, errored_line, succeeded_line, usage_object
 from costmodel.usage import USAGE_COLUMNS, validate_usage
 
 

@@ -1,4 +1,4 @@
-"""Generate Message Batches results files in the real wire format, for tests and the benchmark.
+"""Synthetic Message Batches results in the real wire format: the demo store, tests, benchmarks.
 
 Each line is what ``client.messages.batches.results()`` streams: ``{"custom_id": ..., "result":
 {"type": ...}}`` with a full ``message`` (content, stop reason, usage) for succeeded lines and
@@ -137,13 +137,33 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _random_usage(rng: random.Random, model: str, one_hour: bool, search: bool) -> dict[str, int]:
-    input_tokens = int(rng.lognormvariate(7.0, 1.2)) + 1
-    if rng.random() < 0.004 and not model.startswith("claude-3"):
-        input_tokens += 210_000  # a few long-context requests above the 200K threshold
+@dataclass(frozen=True)
+class Profile:
+    """A workload's typical request: mean uncached input and output tokens per request."""
+
+    input_tokens: float
+    output_tokens: float
+    spread: float = 0.25  # relative standard deviation of each count
+
+
+def _random_usage(
+    rng: random.Random, model: str, one_hour: bool, search: bool, profile: Profile | None = None
+) -> dict[str, int]:
+    if profile is None:
+        input_tokens = int(rng.lognormvariate(7.0, 1.2)) + 1
+        if rng.random() < 0.004 and not model.startswith("claude-3"):
+            input_tokens += 210_000  # a few long-context requests above the 200K threshold
+        output_tokens = int(rng.lognormvariate(5.5, 1.0)) + 1
+    else:
+        input_tokens = max(
+            1, round(rng.gauss(profile.input_tokens, profile.input_tokens * profile.spread))
+        )
+        output_tokens = max(
+            1, round(rng.gauss(profile.output_tokens, profile.output_tokens * profile.spread))
+        )
     usage = {
         "input_tokens": input_tokens,
-        "output_tokens": int(rng.lognormvariate(5.5, 1.0)) + 1,
+        "output_tokens": output_tokens,
         "cache_write_5m": 0,
         "cache_write_1h": 0,
         "cache_read": 0,
@@ -172,19 +192,23 @@ def generate(
     text_words: int = 12,
     shuffle: bool = True,
     expected: Expected | None = None,
+    models: tuple[tuple[str, float, bool, bool], ...] = MODELS,
+    profile: Profile | None = None,
 ) -> Iterator[str]:
     """``n`` results lines (no newline), custom ids ``{job}-{i}``, out of order when ``shuffle``.
 
     ``text_words`` sets the size of each succeeded message's text (the benchmark uses about
     200 words, near the 1.6 KB per line real files average). Totals go into ``expected``.
+    ``models``: (model, share, may write 1h caches, may web-search) tuples; ``profile``: a
+    workload's typical request sizes (default: a broad mix of sizes).
     """
     rng = random.Random(seed)
     order = list(range(n))
     if shuffle:
         rng.shuffle(order)
-    names = [m[0] for m in MODELS]
-    weights = [m[1] for m in MODELS]
-    traits = {m[0]: (m[2], m[3]) for m in MODELS}
+    names = [m[0] for m in models]
+    weights = [m[1] for m in models]
+    traits = {m[0]: (m[2], m[3]) for m in models}
     texts = [" ".join(rng.choices(_WORDS, k=text_words)) for _ in range(64)]
     for index in order:
         custom_id = f"{job}-{index}"
@@ -199,7 +223,7 @@ def generate(
             kind = "succeeded"
             model = rng.choices(names, weights)[0]
             one_hour, search = traits[model]
-            counts = _random_usage(rng, model, one_hour, search)
+            counts = _random_usage(rng, model, one_hour, search, profile)
             usage = usage_object(
                 input_tokens=counts["input_tokens"],
                 output_tokens=counts["output_tokens"],
