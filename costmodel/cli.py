@@ -10,6 +10,7 @@ start without loading pandas-free extras like streamlit, plotly or anthropic.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -122,6 +123,47 @@ def _currency(code: str | None, rate: str | None, on: str | None, source: str) -
     return Currency(code=code.upper(), per_usd=per_usd, as_of=fx_date, source=source)
 
 
+store_option = click.option(
+    "--store",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="COSTMODEL_STORE",
+    help="The usage store (a DuckDB file). Default: $COSTMODEL_STORE, else "
+    "~/.local/share/costmodel/usage.duckdb.",
+)
+
+
+def jobs_options(func: F) -> F:
+    func = click.option(
+        "--jobs",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A YAML file mapping job names to custom_id glob patterns.",
+    )(func)
+    func = click.option(
+        "--job-separator",
+        default="-",
+        show_default=True,
+        help="A job is the custom_id before the last separator ({job}-{n}).",
+    )(func)
+    return func
+
+
+def _job_rule(separator: str, jobs: Path | None) -> Any:
+    from costmodel.actuals import JobRule, load_job_map
+
+    return load_job_map(jobs, separator=separator) if jobs else JobRule(separator=separator)
+
+
+def _open_store(path: Path | None, *, read_only: bool = False) -> Any:
+    from costmodel.store import default_store_path, open_store
+
+    target = path or default_store_path()
+    if read_only and not Path(target).exists():
+        raise CostModelError(
+            f"{target}: no usage store yet; run `costmodel usage pull` or `costmodel usage import`"
+        )
+    return open_store(target, read_only=read_only)
+
+
 def _emit(result: Any, fmt: str) -> None:
     from costmodel.render import render
 
@@ -139,6 +181,20 @@ def main() -> None:
 @click.argument("scenario", type=click.Path(path_type=Path))
 @prices_option
 @click.option("--on", "on", help="Price at the rates of this day (YYYY-MM-DD); default today.")
+@click.option(
+    "--actual",
+    is_flag=True,
+    help="Set the modelled batch plan beside measured usage in the store for the same jobs "
+    "(workload name = job) and period.",
+)
+@click.option(
+    "--since",
+    help="With --actual: first day of the period (default: the 30 days up to the last day "
+    "with usage).",
+)
+@click.option("--until", help="With --actual: the day after the period (exclusive).")
+@store_option
+@jobs_options
 @currency_options
 @format_option
 @friendly_errors
@@ -146,6 +202,12 @@ def run(
     scenario: Path,
     prices: Path | None,
     on: str | None,
+    actual: bool,
+    since: str | None,
+    until: str | None,
+    store: Path | None,
+    job_separator: str,
+    jobs: Path | None,
     currency: str | None,
     fx_rate: str | None,
     fx_date: str | None,
@@ -157,12 +219,24 @@ def run(
     from costmodel.scenario import load_scenario
 
     loaded = load_scenario(scenario)
-    result = run_scenario(
-        loaded,
-        catalogue_for(loaded, prices),
-        on=_parse_date(on, "--on"),
-        fx=_currency(currency, fx_rate, fx_date, fx_source),
-    )
+    catalogue = catalogue_for(loaded, prices)
+    fx = _currency(currency, fx_rate, fx_date, fx_source)
+    if not actual:
+        _emit(run_scenario(loaded, catalogue, on=_parse_date(on, "--on"), fx=fx), fmt)
+        return
+    from costmodel.actuals import compare_with_actual
+
+    if fx is not None:
+        loaded = dataclasses.replace(loaded, currency=fx)
+    with _open_store(store, read_only=True) as opened:
+        result = compare_with_actual(
+            loaded,
+            opened,
+            since=_parse_date(since, "--since"),
+            until=_parse_date(until, "--until"),
+            jobs=_job_rule(job_separator, jobs),
+            catalogue=catalogue,
+        )
     _emit(result, fmt)
 
 
@@ -283,6 +357,191 @@ def prices(model: str | None, on: str | None, prices: Path | None, fmt: str) -> 
     from costmodel.report import catalogue_for, price_list
 
     _emit(price_list(catalogue_for(None, prices), model=model, on=_parse_date(on, "--on")), fmt)
+
+
+@main.group()
+def usage() -> None:
+    """Measured usage from completed Message Batches: pull, import, summarise, calibrate."""
+
+
+@usage.command()
+@click.option("--since", help="Only batches created on or after this day (YYYY-MM-DD).")
+@click.option("--workspace", "workspace_id", help="The workspace to list batches in.")
+@click.option(
+    "--max-retries",
+    type=click.IntRange(0, 20),
+    default=None,
+    help="Retries of 429/500/529 answers, with back-off (the SDK's; default 2).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Progress bars on stderr (shown only on a terminal).",
+)
+@store_option
+@friendly_errors
+def pull(
+    since: str | None,
+    workspace_id: str | None,
+    max_retries: int | None,
+    progress: bool,
+    store: Path | None,
+) -> None:
+    """Store the usage of every ended batch not yet stored (key: ANTHROPIC_API_KEY).
+
+    Batches still in progress are skipped and picked up by a later pull. A batch whose results
+    are gone (kept 29 days) or whose download fails is reported and the pull carries on; the
+    exit status is then 1.
+    """
+    from costmodel.ingest.batches import pull as pull_batches
+
+    with _open_store(store) as opened:
+        report = pull_batches(
+            opened,
+            since=_parse_date(since, "--since"),
+            workspace_id=workspace_id,
+            max_retries=max_retries,
+            progress=progress,
+        )
+    for line in report.describe():
+        click.echo(line, err=not report.ok and line.startswith(("failed", "unavailable")))
+    if not report.ok:
+        sys.exit(report.exit_code)
+
+
+@usage.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--batch-id",
+    help="The batch the file holds (default: from a msgbatch_... file "
+    "name, else the file name). Only with one file.",
+)
+@click.option(
+    "--created-at",
+    help="When the batch was created (YYYY-MM-DD or ISO time): the "
+    "day its usage is priced on. Default: the import day.",
+)
+@click.option("--ended-at", help="When the batch ended (YYYY-MM-DD or ISO time).")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Import the valid lines and report the rejected ones, instead of refusing "
+    "a file with any invalid line.",
+)
+@store_option
+@friendly_errors
+def import_(
+    files: tuple[Path, ...],
+    batch_id: str | None,
+    created_at: str | None,
+    ended_at: str | None,
+    skip_invalid: bool,
+    store: Path | None,
+) -> None:
+    """Import saved batch results files (.jsonl, as `results` streams them)."""
+    from costmodel.ingest.files import read_results
+
+    if batch_id and len(files) > 1:
+        raise click.UsageError("--batch-id names one batch: give one file with it")
+    rejected_any = False
+    with _open_store(store) as opened:
+        for path in files:
+            source = read_results(
+                path,
+                batch_id=batch_id,
+                created_at=created_at,
+                ended_at=ended_at,
+                skip_invalid=skip_invalid,
+            )
+            written = opened.write_batch(source.batch_meta(), source)
+            counts = ", ".join(f"{n:,} {kind}" for kind, n in written.counts.items() if n)
+            click.echo(
+                f"{path}: batch {written.batch_id}: {written.rows:,} requests ({counts or 'none'})"
+            )
+            validation = source.validation
+            if validation.rejected_count:
+                rejected_any = True
+                click.echo(
+                    f"{path}: {validation.rejected_count:,} invalid line(s) skipped: "
+                    f"{validation.describe()}",
+                    err=True,
+                )
+    if rejected_any:
+        sys.exit(EXIT_ERROR)
+
+
+@usage.command()
+@click.option(
+    "--by",
+    type=click.Choice(["model", "batch", "job", "day"]),
+    default="model",
+    show_default=True,
+    help="What each row stands for.",
+)
+@click.option("--since", help="First usage day (YYYY-MM-DD), inclusive.")
+@click.option("--until", help="Last usage day (YYYY-MM-DD), exclusive.")
+@prices_option
+@store_option
+@jobs_options
+@format_option
+@friendly_errors
+def summary(
+    by: str,
+    since: str | None,
+    until: str | None,
+    prices: Path | None,
+    store: Path | None,
+    job_separator: str,
+    jobs: Path | None,
+    fmt: str,
+) -> None:
+    """Requests by result type, tokens by kind, what it was billed and what sync would cost."""
+    from costmodel.actuals import usage_summary
+    from costmodel.report import catalogue_for
+
+    with _open_store(store, read_only=True) as opened:
+        result = usage_summary(
+            opened,
+            by=by,
+            since=_parse_date(since, "--since"),
+            until=_parse_date(until, "--until"),
+            jobs=_job_rule(job_separator, jobs),
+            catalogue=catalogue_for(None, prices),
+        )
+    _emit(result, fmt)
+
+
+@usage.command()
+@click.option("--job", help="Only this job (default: one workload per job and model).")
+@click.option("--since", help="First usage day (YYYY-MM-DD), inclusive.")
+@click.option("--until", help="Last usage day (YYYY-MM-DD), exclusive.")
+@click.option("--name", help="The scenario's name.")
+@store_option
+@jobs_options
+@friendly_errors
+def calibrate(
+    job: str | None,
+    since: str | None,
+    until: str | None,
+    name: str | None,
+    store: Path | None,
+    job_separator: str,
+    jobs: Path | None,
+) -> None:
+    """Print a scenario fitted from stored usage (redirect it to a .yaml file)."""
+    from costmodel.actuals import calibrate as fit
+
+    with _open_store(store, read_only=True) as opened:
+        text = fit(
+            opened,
+            job=job,
+            since=_parse_date(since, "--since"),
+            until=_parse_date(until, "--until"),
+            jobs=_job_rule(job_separator, jobs),
+            name=name,
+        )
+    click.echo(text, nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

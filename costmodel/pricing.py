@@ -120,7 +120,8 @@ def _entry_index(
     Resolution is done once per distinct model name and, where rows carry dates, once per
     model with a sorted search over its price history: never once per row.
     """
-    models = usage["model"].astype("category")
+    # Only names that occur: a filtered categorical column still lists the ones filtered out.
+    models = usage["model"].astype("category").cat.remove_unused_categories()
     names = list(models.cat.categories)
     codes = models.cat.codes.to_numpy()
     if (codes < 0).any():

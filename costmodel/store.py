@@ -647,13 +647,16 @@ class Store:
         since: date | datetime | str | None = None,
         until: date | datetime | str | None = None,
         job: str | None = None,
+        model_sql: str = "model",
+        model_params: Sequence[Any] = (),
     ) -> pd.DataFrame:
         """Per (key, model) over succeeded requests: count, most common geo, and the mean,
         median and 95th percentile of each token kind, for fitting scenarios.
 
         Columns: ``workload`` (the key), ``model``, ``requests``, ``inference_geo``, then
         ``<kind>_mean``, ``<kind>_p50``, ``<kind>_p95`` for kind in input, output, cache_5m,
-        cache_1h, cache_read, web_search. ``job`` keeps only that key.
+        cache_1h, cache_read, web_search. ``job`` keeps only that key. ``model_sql`` (with
+        ``model_params``) names the model, e.g. a CASE mapping snapshot ids to one model.
         """
         where, params = self._where(since, until, "result_type = 'succeeded'")
         stats = ", ".join(
@@ -664,11 +667,12 @@ class Store:
         )
         only = " WHERE workload = ?" if job is not None else ""
         return self._con.execute(
-            f"SELECT workload, model, count(*) AS requests, "
+            f"SELECT workload, model_name AS model, count(*) AS requests, "
             f"mode(coalesce(inference_geo, 'global')) AS inference_geo, {stats} "
-            f"FROM (SELECT ({key_sql}) AS workload, * FROM requests_dated{where}){only} "
-            "GROUP BY ALL ORDER BY workload, model",
-            [*key_params, *params, *([job] if job is not None else [])],
+            f"FROM (SELECT ({key_sql}) AS workload, ({model_sql}) AS model_name, * "
+            f"FROM requests_dated{where}){only} "
+            "GROUP BY workload, model_name ORDER BY workload, model_name",
+            [*key_params, *model_params, *params, *([job] if job is not None else [])],
         ).df()
 
     def query(
