@@ -1,0 +1,97 @@
+"""Choose a scenario: a bundled one, or a YAML file the user uploads.
+
+The component owns the ``picker.*`` session-state keys: the chosen label, the uploader, and the
+uploads read so far (kept for the session, so the compare page can offer them too). An upload
+is validated exactly as the CLI validates a file; its problems are shown in the page, each
+located as ``FILE:LINE: field: ...``, and the previous choice stays on screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from costmodel.errors import ScenarioError
+from costmodel.scenario import Scenario
+from costmodel.ui import cache, services
+
+__all__ = ["CHOICE_KEY", "UPLOADER_KEY", "Choice", "options", "render"]
+
+CHOICE_KEY = "picker.choice"
+UPLOADER_KEY = "picker.file"
+_UPLOADS_KEY = "picker.uploads"  # upload key -> Choice, for the session
+_PROBLEMS_KEY = "picker.problems"  # upload key -> problems, so a bad file is read once
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A scenario on offer: a stable key for its widgets' state, a label, and the scenario."""
+
+    key: str
+    label: str
+    scenario: Scenario
+
+
+def _uploads() -> dict[str, Choice]:
+    return st.session_state.setdefault(_UPLOADS_KEY, {})
+
+
+def options() -> dict[str, Choice]:
+    """Every scenario on offer by label: the bundled ones, then this session's uploads."""
+    offered = {
+        s.name: Choice(f"bundled:{stem}", s.name, s)
+        for stem, s in cache.bundled_scenarios().items()
+    }
+    offered.update({choice.label: choice for choice in _uploads().values()})
+    return offered
+
+
+def _read_upload(name: str, data: bytes) -> tuple[Choice | None, list[str]]:
+    key = services.upload_key(data)
+    if key in _uploads():
+        return _uploads()[key], []
+    problems: dict[str, list[str]] = st.session_state.setdefault(_PROBLEMS_KEY, {})
+    if key in problems:
+        return None, problems[key]
+    try:
+        scenario = services.scenario_from_upload(name, data)
+    except ScenarioError as error:
+        problems[key] = error.problems
+        return None, error.problems
+    choice = Choice(f"upload:{key}", f"{scenario.name} (uploaded: {name})", scenario)
+    _uploads()[key] = choice
+    # A new upload becomes the choice once; the user can pick another afterwards.
+    st.session_state[CHOICE_KEY] = choice.label
+    return choice, []
+
+
+def _show_problems(name: str, problems: list[str]) -> None:
+    count = f"{len(problems)} problems" if len(problems) > 1 else "a problem"
+    lines = "\n".join(f"- `{problem}`" for problem in problems)
+    st.error(f"**{name} was not loaded: {count} to fix.**\n\n{lines}")
+
+
+def render() -> Choice:
+    """The scenario selectbox and the uploader; returns the chosen scenario."""
+    pick, upload = st.columns([3, 2], vertical_alignment="bottom")
+    problems: list[str] = []
+    with upload:
+        file = st.file_uploader(
+            f"Or upload your own scenario (YAML, up to {services.MAX_UPLOAD_LABEL})",
+            type=["yaml", "yml"],
+            max_upload_size=1,
+            key=UPLOADER_KEY,
+            help="The same format as the files in scenarios/; scenarios/reference.yaml "
+            "documents every key.",
+        )
+        if file is not None:
+            _, problems = _read_upload(file.name, file.getvalue())
+    offered = options()
+    if st.session_state.get(CHOICE_KEY) not in offered:
+        st.session_state.pop(CHOICE_KEY, None)
+    with pick:
+        label = st.selectbox("Scenario", list(offered), key=CHOICE_KEY)
+    if problems and file is not None:
+        _show_problems(file.name, problems)
+    return offered[label]
