@@ -120,7 +120,10 @@ def margin_impact(
     if customers is not None:
         _check("business.customers", customers, "a number of customers, 0 or more")
     return MarginImpact(
-        float(revenue), float(other_cogs), float(inference_sync), float(inference_batch),
+        float(revenue),
+        float(other_cogs),
+        float(inference_sync),
+        float(inference_batch),
         None if customers is None else float(customers),
     )
 
@@ -145,7 +148,9 @@ def _variations(
         if count:
             low, high = count * low_factor, count * high_factor
             yield (
-                f"{w.name}: volume", low, high,
+                f"{w.name}: volume",
+                low,
+                high,
                 scenario.with_workload(index, requests=replace(w.requests, count=low)),
                 scenario.with_workload(index, requests=replace(w.requests, count=high)),
             )
@@ -154,7 +159,9 @@ def _variations(
             if value:
                 low, high = value * low_factor, value * high_factor
                 yield (
-                    f"{w.name}: {name}", low, high,
+                    f"{w.name}: {name}",
+                    low,
+                    high,
                     scenario.with_workload(index, **{name: low}),
                     scenario.with_workload(index, **{name: high}),
                 )
@@ -163,7 +170,9 @@ def _variations(
             low = min(1.0, max(0.0, w.batch_share * low_factor))
             high = min(1.0, max(0.0, w.batch_share * high_factor))
             yield (
-                f"{w.name}: batch_share", low, high,
+                f"{w.name}: batch_share",
+                low,
+                high,
                 scenario.with_workload(index, batch_share=low),
                 scenario.with_workload(index, batch_share=high),
             )
@@ -174,7 +183,9 @@ def _variations(
             if value:
                 low, high = value * low_factor, value * high_factor
                 yield (
-                    f"business: {name}", low, high,
+                    f"business: {name}",
+                    low,
+                    high,
                     replace(scenario, business=replace(business, **{name: low})),
                     replace(scenario, business=replace(business, **{name: high})),
                 )
@@ -196,8 +207,9 @@ def sensitivity(
     rows = []
     for label, low_value, high_value, low_scenario, high_scenario in _variations(scenario, step):
         low_result, high_result = float(evaluate(low_scenario)), float(evaluate(high_scenario))
-        rows.append((label, low_value, high_value, low_result, high_result,
-                     abs(high_result - low_result)))
+        rows.append(
+            (label, low_value, high_value, low_result, high_result, abs(high_result - low_result))
+        )
     frame = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
     # A stable sort keeps equal swings in input order, so the chart does not shuffle.
     frame = frame.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)

@@ -75,7 +75,12 @@ PER_REQUEST_COUNTS: Final = (
     "web_search_requests",
 )
 _WORKLOAD_KEYS: Final = (
-    "name", "model", "requests", *PER_REQUEST_COUNTS, "batch_share", "inference_geo"
+    "name",
+    "model",
+    "requests",
+    *PER_REQUEST_COUNTS,
+    "batch_share",
+    "inference_geo",
 )
 _REQUEST_KEYS: Final = ("count", "per")
 _BUSINESS_KEYS: Final = ("revenue", "other_cogs", "customers")
@@ -267,15 +272,21 @@ class _Reader:
             key = str(key_node.value)
             if key in seen:
                 line = seen[key].start_mark.line + 1
-                self.problem(key_node, _join(path, key), f"duplicate key (first given on line "
-                             f"{line}); expected each key once")
+                self.problem(
+                    key_node,
+                    _join(path, key),
+                    f"duplicate key (first given on line {line}); expected each key once",
+                )
             seen[key] = key_node
         try:
             # Resolve YAML merge keys (<<: *defaults) so shared workload defaults work.
             self.loader.flatten_mapping(node)
         except yaml.YAMLError as exc:
-            self.problem(node, path, f"cannot merge: {getattr(exc, 'problem', exc)}; expected "
-                         "'<<' to name a mapping")
+            self.problem(
+                node,
+                path,
+                f"cannot merge: {getattr(exc, 'problem', exc)}; expected '<<' to name a mapping",
+            )
             return None
         found: dict[str, yaml.Node] = {}
         suggested: set[str] = set()
@@ -288,16 +299,22 @@ class _Reader:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}? " if close else ""
                 suggested.update(close)
-                self.problem(key_node, _join(path, key), f"unknown key {key!r}; {hint}"
-                             f"expected one of {', '.join(allowed)}")
+                self.problem(
+                    key_node,
+                    _join(path, key),
+                    f"unknown key {key!r}; {hint}expected one of {', '.join(allowed)}",
+                )
                 continue
             found[key] = value_node
             self._key_of[id(value_node)] = key_node
         for key in required:
             # A misspelt required key is one mistake: its "did you mean" already says so.
             if key not in found and key not in suggested:
-                self.problem(self._key_of.get(id(node), node), _join(path, key),
-                             f"missing; expected {key!r} in {path or 'the scenario'}")
+                self.problem(
+                    self._key_of.get(id(node), node),
+                    _join(path, key),
+                    f"missing; expected {key!r} in {path or 'the scenario'}",
+                )
         return found
 
     def number(
@@ -383,16 +400,24 @@ def _compose(text: str, source: str) -> tuple[yaml.Node, yaml.SafeLoader]:
         # Raised before any mark exists: find the line from the character's position.
         line = text.count("\n", 0, exc.position) + 1
         raise ScenarioError(
-            located(f"invalid YAML: character #x{exc.character:04x} is not allowed; expected "
-                    "printable text", file=source, line=line)
+            located(
+                f"invalid YAML: character #x{exc.character:04x} is not allowed; expected "
+                "printable text",
+                file=source,
+                line=line,
+            )
         ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(
-            located(f"invalid YAML: {problem}; expected a YAML mapping (check the indentation and "
-                    "quoting on this line and the one before)", file=source, line=line)
+            located(
+                f"invalid YAML: {problem}; expected a YAML mapping (check the indentation and "
+                "quoting on this line and the one before)",
+                file=source,
+                line=line,
+            )
         ) from exc
     except RecursionError as exc:
         raise ScenarioError(
@@ -401,8 +426,11 @@ def _compose(text: str, source: str) -> tuple[yaml.Node, yaml.SafeLoader]:
     # A document of only `---` is an empty scalar: as empty as a file with nothing in it.
     if node is None or (node.tag == "tag:yaml.org,2002:null" and not node.value):
         raise ScenarioError(
-            located("empty file; expected a mapping with at least name and workloads",
-                    file=source, line=1)
+            located(
+                "empty file; expected a mapping with at least name and workloads",
+                file=source,
+                line=1,
+            )
         )
     return node, loader
 
@@ -435,8 +463,9 @@ def parse_scenario(
         scenario = _scenario(reader, root, base_dir, catalogue)
     except RecursionError as exc:  # an alias that contains itself, such as a: &x {<<: *x}
         raise ScenarioError(
-            located("invalid YAML: an alias refers to itself; expected plain nested values",
-                    file=source)
+            located(
+                "invalid YAML: an alias refers to itself; expected plain nested values", file=source
+            )
         ) from exc
     finally:
         loader.dispose()
@@ -449,23 +478,30 @@ def _scenario(
     reader: _Reader, root: yaml.Node, base_dir: Path | None, catalogue: Catalogue | None
 ) -> Scenario | None:
     if not isinstance(root, yaml.MappingNode):
-        reader.problem(root, "", f"the top level is {_kind(root)}; expected a mapping with at "
-                       "least name and workloads")
+        reader.problem(
+            root,
+            "",
+            f"the top level is {_kind(root)}; expected a mapping with at least name and workloads",
+        )
         return None
-    keys = reader.mapping(root, "", _TOP_KEYS, ("name", "workloads"),
-                          what="a scenario")
+    keys = reader.mapping(root, "", _TOP_KEYS, ("name", "workloads"), what="a scenario")
     if keys is None:
         return None
     name = reader.text(keys["name"], "name", expected="a scenario name") if "name" in keys else None
     description = ""
     if "description" in keys:
         # Stripped: a folded block (>) ends in a newline nobody means to keep.
-        description = (reader.text(keys["description"], "description", expected="a description",
-                                   empty_ok=True) or "").strip()
+        description = (
+            reader.text(keys["description"], "description", expected="a description", empty_ok=True)
+            or ""
+        ).strip()
     days_per_month: float | None = 30.0
     if "days_per_month" in keys:
         days_per_month = reader.number(
-            keys["days_per_month"], "days_per_month", low=1, high=31,
+            keys["days_per_month"],
+            "days_per_month",
+            low=1,
+            high=31,
             expected="a number of days from 1 to 31",
         )
     business = _business(reader, keys["business"]) if "business" in keys else None
@@ -510,38 +546,61 @@ def _price_file_catalogue(reader: _Reader, node: yaml.Node, path: str) -> Catalo
         return load_price_file(path, bundled_catalogue())
     except (CostModelError, OSError) as exc:
         # Without the price file its private models are unknown: skip model checks then.
-        reader.problem(node, "prices", f"cannot use the price file: {exc}; expected a readable "
-                       "price file (see the README, 'Your own prices')")
+        reader.problem(
+            node,
+            "prices",
+            f"cannot use the price file: {exc}; expected a readable "
+            "price file (see the README, 'Your own prices')",
+        )
         return None
 
 
 def _business(reader: _Reader, node: yaml.Node) -> Business | None:
-    keys = reader.mapping(node, "business", _BUSINESS_KEYS, ("revenue",),
-                          what="a mapping with revenue, other_cogs and customers")
+    keys = reader.mapping(
+        node,
+        "business",
+        _BUSINESS_KEYS,
+        ("revenue",),
+        what="a mapping with revenue, other_cogs and customers",
+    )
     if keys is None:
         return None
     revenue = None
     if "revenue" in keys:
-        revenue = reader.number(keys["revenue"], "business.revenue", low_open=True,
-                                expected="monthly revenue in USD, above 0")
+        revenue = reader.number(
+            keys["revenue"],
+            "business.revenue",
+            low_open=True,
+            expected="monthly revenue in USD, above 0",
+        )
     other_cogs: float | None = 0.0
     if "other_cogs" in keys:
         other_cogs = reader.number(
-            keys["other_cogs"], "business.other_cogs",
+            keys["other_cogs"],
+            "business.other_cogs",
             expected="monthly costs of goods sold other than inference, in USD, 0 or more",
         )
     customers = None
     if "customers" in keys:
-        customers = reader.number(keys["customers"], "business.customers", low_open=True,
-                                  expected="a number of paying customers, above 0")
+        customers = reader.number(
+            keys["customers"],
+            "business.customers",
+            low_open=True,
+            expected="a number of paying customers, above 0",
+        )
     if revenue is None or other_cogs is None:
         return None
     return Business(revenue, other_cogs, customers)
 
 
 def _currency(reader: _Reader, node: yaml.Node) -> Currency | None:
-    keys = reader.mapping(node, "currency", _CURRENCY_KEYS, ("code", "per_usd", "as_of"),
-                          what="a mapping with code, per_usd and as_of")
+    keys = reader.mapping(
+        node,
+        "currency",
+        _CURRENCY_KEYS,
+        ("code", "per_usd", "as_of"),
+        what="a mapping with code, per_usd and as_of",
+    )
     if keys is None:
         return None
     code = None
@@ -555,8 +614,10 @@ def _currency(reader: _Reader, node: yaml.Node) -> Currency | None:
     as_of = reader.day(keys["as_of"], "currency.as_of") if "as_of" in keys else None
     source = ""
     if "source" in keys:
-        source = reader.text(keys["source"], "currency.source", expected="where the rate came "
-                             "from") or ""
+        source = (
+            reader.text(keys["source"], "currency.source", expected="where the rate came from")
+            or ""
+        )
     if code is None or per_usd is None or as_of is None:
         return None
     return Currency(code.upper(), per_usd, as_of, source)
@@ -578,8 +639,11 @@ def _rate(reader: _Reader, node: yaml.Node) -> Decimal | None:
 def _workloads(reader: _Reader, node: yaml.Node, catalogue: Catalogue | None) -> list[Workload]:
     if not isinstance(node, yaml.SequenceNode) or not node.value:
         shown = "an empty list" if isinstance(node, yaml.SequenceNode) else reader.shown(node)
-        reader.problem(node, "workloads", f"got {shown}; expected a list of one or more "
-                       "workloads, each starting with '- name:'")
+        reader.problem(
+            node,
+            "workloads",
+            f"got {shown}; expected a list of one or more workloads, each starting with '- name:'",
+        )
         return []
     workloads: list[Workload] = []
     first_named: dict[str, tuple[int, int]] = {}
@@ -589,8 +653,12 @@ def _workloads(reader: _Reader, node: yaml.Node, catalogue: Catalogue | None) ->
         name_node = _key_value(item, "name")
         if isinstance(name_node, yaml.ScalarNode) and name_node.value in first_named:
             other, line = first_named[name_node.value]
-            reader.problem(name_node, f"{path}.name", f"{name_node.value!r} is also the name of "
-                           f"workloads[{other}] (line {line}); expected unique workload names")
+            reader.problem(
+                name_node,
+                f"{path}.name",
+                f"{name_node.value!r} is also the name of "
+                f"workloads[{other}] (line {line}); expected unique workload names",
+            )
         elif isinstance(name_node, yaml.ScalarNode):
             first_named[name_node.value] = (index, item.start_mark.line + 1)
         workload = _workload(reader, item, path, catalogue)
@@ -611,14 +679,20 @@ def _workload(
     reader: _Reader, node: yaml.Node, path: str, catalogue: Catalogue | None
 ) -> Workload | None:
     keys = reader.mapping(
-        node, path, _WORKLOAD_KEYS, ("name", "model", "requests", "input_tokens", "output_tokens"),
+        node,
+        path,
+        _WORKLOAD_KEYS,
+        ("name", "model", "requests", "input_tokens", "output_tokens"),
         what="a workload",
     )
     if keys is None:
         return None
     optional: dict[str, Any] = {}
-    name = reader.text(keys["name"], f"{path}.name", expected="a workload name") \
-        if "name" in keys else None
+    name = (
+        reader.text(keys["name"], f"{path}.name", expected="a workload name")
+        if "name" in keys
+        else None
+    )
     model = _model(reader, keys["model"], f"{path}.model", catalogue) if "model" in keys else None
     requests = _volume(reader, keys["requests"], f"{path}.requests") if "requests" in keys else None
     tokens: dict[str, float | None] = {}
@@ -626,7 +700,8 @@ def _workload(
         if key in keys:
             kind = "uncached input" if key == "input_tokens" else "output"
             tokens[key] = reader.number(
-                keys[key], f"{path}.{key}",
+                keys[key],
+                f"{path}.{key}",
                 expected=f"a number of {kind} tokens per request, 0 or more",
             )
     for key, expected in _OPTIONAL_COUNTS.items():
@@ -635,8 +710,9 @@ def _workload(
     if "batch_share" in keys:
         optional["batch_share"] = _batch_share(reader, keys["batch_share"], f"{path}.batch_share")
     if "inference_geo" in keys:
-        optional["inference_geo"] = reader.choice(keys["inference_geo"], f"{path}.inference_geo",
-                                                  INFERENCE_GEOS)
+        optional["inference_geo"] = reader.choice(
+            keys["inference_geo"], f"{path}.inference_geo", INFERENCE_GEOS
+        )
     input_tokens, output_tokens = tokens.get("input_tokens"), tokens.get("output_tokens")
     if (
         name is None
@@ -666,8 +742,12 @@ def _model(reader: _Reader, node: yaml.Node, path: str, catalogue: Catalogue | N
         catalogue.resolve(model)
     except UnknownModelError as exc:
         hint = f"did you mean {', '.join(exc.suggestions)}? " if exc.suggestions else ""
-        reader.problem(node, path, f"unknown model {model!r}; {hint}expected a model from the "
-                       "catalogue (`costmodel prices` lists them) or from a price file")
+        reader.problem(
+            node,
+            path,
+            f"unknown model {model!r}; {hint}expected a model from the "
+            "catalogue (`costmodel prices` lists them) or from a price file",
+        )
         return None
     return model
 
@@ -678,12 +758,20 @@ def _volume(reader: _Reader, node: yaml.Node, path: str) -> Volume | None:
         # A bare number is a monthly volume: `requests: 50000`.
         count = reader.number(node, path, expected=f"{expected} per month, or {{count, per}}")
         return None if count is None else Volume(count, "month")
-    keys = reader.mapping(node, path, _REQUEST_KEYS, ("count",),
-                          what="a number per month, or a mapping with count and per")
+    keys = reader.mapping(
+        node,
+        path,
+        _REQUEST_KEYS,
+        ("count",),
+        what="a number per month, or a mapping with count and per",
+    )
     if keys is None:
         return None
-    count = reader.number(keys["count"], f"{path}.count", expected=expected) \
-        if "count" in keys else None
+    count = (
+        reader.number(keys["count"], f"{path}.count", expected=expected)
+        if "count" in keys
+        else None
+    )
     per = reader.choice(keys["per"], f"{path}.per", PERIODS) if "per" in keys else "month"
     return None if count is None or per is None else Volume(count, per)
 
@@ -715,8 +803,9 @@ def load_scenario(path: str | Path, *, catalogue: Catalogue | None = None) -> Sc
             located(f"cannot read as UTF-8 ({exc.reason}); expected a UTF-8 text file", file=path)
         ) from exc
     except OSError as exc:
-        raise ScenarioError(located(f"cannot read ({exc.strerror}); expected a readable file",
-                                    file=path)) from exc
+        raise ScenarioError(
+            located(f"cannot read ({exc.strerror}); expected a readable file", file=path)
+        ) from exc
     return parse_scenario(text, str(path), base_dir=Path(path).parent, catalogue=catalogue)
 
 
@@ -832,4 +921,3 @@ def _tier_shares(w: Workload, plan: str) -> tuple[tuple[str, float], ...]:
     if plan == "sync":
         return (("standard", 1.0),)
     return (("batch", w.batch_share), ("standard", 1.0 - w.batch_share))
-

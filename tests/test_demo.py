@@ -35,7 +35,9 @@ def test_demo_store_is_built_once_and_holds_a_month_of_batches(tmp_path: Path) -
 
 def test_demo_jobs_are_workloads_of_the_bundled_scenarios() -> None:
     workloads = {
-        w.name for path in (ROOT / "scenarios").glob("*.yaml") for w in load_scenario(path).workloads
+        w.name
+        for path in (ROOT / "scenarios").glob("*.yaml")
+        for w in load_scenario(path).workloads
     }
     assert {"claim-classification", "contract-summary"} <= {job.name for job in DEMO_JOBS}
     assert {"claim-classification", "contract-summary"} <= workloads

@@ -94,8 +94,9 @@ def test_savings_are_linear_in_inference_cost(
 ) -> None:
     base = margin_impact(revenue, other, sync, batch)
     scaled = margin_impact(revenue, other, sync * factor, batch * factor)
-    assert scaled.monthly_savings == pytest.approx(base.monthly_savings * factor, rel=1e-9,
-                                                   abs=1e-6)
+    assert scaled.monthly_savings == pytest.approx(
+        base.monthly_savings * factor, rel=1e-9, abs=1e-6
+    )
     assert scaled.annual_savings == pytest.approx(scaled.monthly_savings * 12)
 
 
@@ -152,9 +153,17 @@ def test_sensitivity_moves_each_set_input_down_and_up() -> None:
     frame = sensitivity(SCENARIO, toy_cost)
     assert tuple(frame.columns) == SENSITIVITY_COLUMNS
     assert set(frame["input"]) == {
-        "a: volume", "a: input_tokens", "a: output_tokens", "a: cache_read_tokens",
-        "a: batch_share", "b: volume", "b: input_tokens", "b: output_tokens", "b: batch_share",
-        "business: revenue", "business: other_cogs",
+        "a: volume",
+        "a: input_tokens",
+        "a: output_tokens",
+        "a: cache_read_tokens",
+        "a: batch_share",
+        "b: volume",
+        "b: input_tokens",
+        "b: output_tokens",
+        "b: batch_share",
+        "business: revenue",
+        "business: other_cogs",
     }  # inputs at 0 (b's cache tokens) cannot move and are left out
     row = frame.set_index("input").loc["a: volume"]
     assert (row["low_value"], row["high_value"]) == pytest.approx((80, 120))

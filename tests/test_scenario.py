@@ -90,75 +90,209 @@ def test_the_valid_text_loads(tmp_path: Path) -> None:
 # -- one bad input at a time: file, line, field and what was expected ----------------------------
 BAD = [
     # (replace, with, line, field, words the message must hold)
-    ("    input_tokens: 15000", "    input_tokens: -5", 11, "workloads[0].input_tokens",
-     ["got -5", "0 or more"]),
-    ("    input_tokens: 15000", "    input_tokens: lots", 11, "workloads[0].input_tokens",
-     ["got 'lots'", "expected a number"]),
-    ("    output_tokens: 800", "    output_tokens: yes", 12, "workloads[0].output_tokens",
-     ["got yes", "expected a number"]),
-    ("    output_tokens: 800", "    output_tokens: [800]", 12, "workloads[0].output_tokens",
-     ["got a list", "expected a number"]),
-    ("{count: 500, per: day}", "{count: -1, per: day}", 10, "workloads[0].requests.count",
-     ["got -1", "0 or more"]),
-    ("{count: 500, per: day}", "{count: true, per: day}", 10, "workloads[0].requests.count",
-     ["got true", "expected a number"]),
-    ("{count: 500, per: day}", "{count: 500, per: fortnight}", 10, "workloads[0].requests.per",
-     ["'fortnight'", "day, week, month, year"]),
-    ("{count: 500, per: day}", "{count: 500, per: days}", 10, "workloads[0].requests.per",
-     ["did you mean 'day'?"]),
+    (
+        "    input_tokens: 15000",
+        "    input_tokens: -5",
+        11,
+        "workloads[0].input_tokens",
+        ["got -5", "0 or more"],
+    ),
+    (
+        "    input_tokens: 15000",
+        "    input_tokens: lots",
+        11,
+        "workloads[0].input_tokens",
+        ["got 'lots'", "expected a number"],
+    ),
+    (
+        "    output_tokens: 800",
+        "    output_tokens: yes",
+        12,
+        "workloads[0].output_tokens",
+        ["got yes", "expected a number"],
+    ),
+    (
+        "    output_tokens: 800",
+        "    output_tokens: [800]",
+        12,
+        "workloads[0].output_tokens",
+        ["got a list", "expected a number"],
+    ),
+    (
+        "{count: 500, per: day}",
+        "{count: -1, per: day}",
+        10,
+        "workloads[0].requests.count",
+        ["got -1", "0 or more"],
+    ),
+    (
+        "{count: 500, per: day}",
+        "{count: true, per: day}",
+        10,
+        "workloads[0].requests.count",
+        ["got true", "expected a number"],
+    ),
+    (
+        "{count: 500, per: day}",
+        "{count: 500, per: fortnight}",
+        10,
+        "workloads[0].requests.per",
+        ["'fortnight'", "day, week, month, year"],
+    ),
+    (
+        "{count: 500, per: day}",
+        "{count: 500, per: days}",
+        10,
+        "workloads[0].requests.per",
+        ["did you mean 'day'?"],
+    ),
     ("{count: 500, per: day}", "{per: day}", 10, "workloads[0].requests.count", ["missing"]),
     ("    requests: 1000", "    requests: -3", 16, "workloads[1].requests", ["got -3"]),
-    ("    batch_share: 0.8", "    batch_share: 1.5", 13, "workloads[0].batch_share",
-     ["got 1.5", "from 0 to 1"]),
-    ("    batch_share: 0.8", "    batch_share: 80", 13, "workloads[0].batch_share",
-     ["80% is 0.8", "from 0 to 1"]),
-    ("    batch_share: 0.8", "    batch_share: -0.1", 13, "workloads[0].batch_share",
-     ["got -0.1", "from 0 to 1"]),
-    ("    batch_share: 0.8", "    inference_geo: eu", 13, "workloads[0].inference_geo",
-     ["'eu'", "global, us"]),
-    ("    batch_share: 0.8", "    cache_read_tokens: -1", 13, "workloads[0].cache_read_tokens",
-     ["got -1", "0 or more"]),
-    ("    batch_share: 0.8", "    input_tokns: 5", 13, "workloads[0].input_tokns",
-     ["unknown key 'input_tokns'", "did you mean 'input_tokens'?", "batch_share, inference_geo"]),
-    ("    input_tokens: 15000", "    input_tokns: 15000", 11, "workloads[0].input_tokns",
-     ["did you mean 'input_tokens'?"]),  # the one message for a misspelt required key
-    ("model: claude-sonnet-4-5", "model: claude-sonet-4-5", 9, "workloads[0].model",
-     ["unknown model 'claude-sonet-4-5'", "did you mean claude-sonnet-4-5"]),
-    ("model: claude-sonnet-4-5", "model:", 9, "workloads[0].model",
-     ["got nothing", "expected a model id"]),
-    ("    model: claude-sonnet-4-5\n", "", 8, "workloads[0].model",
-     ["missing; expected 'model' in workloads[0]"]),
+    (
+        "    batch_share: 0.8",
+        "    batch_share: 1.5",
+        13,
+        "workloads[0].batch_share",
+        ["got 1.5", "from 0 to 1"],
+    ),
+    (
+        "    batch_share: 0.8",
+        "    batch_share: 80",
+        13,
+        "workloads[0].batch_share",
+        ["80% is 0.8", "from 0 to 1"],
+    ),
+    (
+        "    batch_share: 0.8",
+        "    batch_share: -0.1",
+        13,
+        "workloads[0].batch_share",
+        ["got -0.1", "from 0 to 1"],
+    ),
+    (
+        "    batch_share: 0.8",
+        "    inference_geo: eu",
+        13,
+        "workloads[0].inference_geo",
+        ["'eu'", "global, us"],
+    ),
+    (
+        "    batch_share: 0.8",
+        "    cache_read_tokens: -1",
+        13,
+        "workloads[0].cache_read_tokens",
+        ["got -1", "0 or more"],
+    ),
+    (
+        "    batch_share: 0.8",
+        "    input_tokns: 5",
+        13,
+        "workloads[0].input_tokns",
+        ["unknown key 'input_tokns'", "did you mean 'input_tokens'?", "batch_share, inference_geo"],
+    ),
+    (
+        "    input_tokens: 15000",
+        "    input_tokns: 15000",
+        11,
+        "workloads[0].input_tokns",
+        ["did you mean 'input_tokens'?"],
+    ),  # the one message for a misspelt required key
+    (
+        "model: claude-sonnet-4-5",
+        "model: claude-sonet-4-5",
+        9,
+        "workloads[0].model",
+        ["unknown model 'claude-sonet-4-5'", "did you mean claude-sonnet-4-5"],
+    ),
+    (
+        "model: claude-sonnet-4-5",
+        "model:",
+        9,
+        "workloads[0].model",
+        ["got nothing", "expected a model id"],
+    ),
+    (
+        "    model: claude-sonnet-4-5\n",
+        "",
+        8,
+        "workloads[0].model",
+        ["missing; expected 'model' in workloads[0]"],
+    ),
     ("    output_tokens: 50\n", "", 14, "workloads[1].output_tokens", ["missing"]),
-    ("  - name: chat", "  - name: summaries", 14, "workloads[1].name",
-     ["'summaries' is also the name of workloads[0] (line 8)", "unique"]),
+    (
+        "  - name: chat",
+        "  - name: summaries",
+        14,
+        "workloads[1].name",
+        ["'summaries' is also the name of workloads[0] (line 8)", "unique"],
+    ),
     ("days_per_month: 30", "days_per_month: 0", 2, "days_per_month", ["got 0", "1 to 31"]),
     ("days_per_month: 30", "days_per_month: 32", 2, "days_per_month", ["got 32", "1 to 31"]),
-    ("days_per_month: 30", "days_per_mnth: 30", 2, "days_per_mnth",
-     ["did you mean 'days_per_month'?", "name, description, days_per_month"]),
+    (
+        "days_per_month: 30",
+        "days_per_mnth: 30",
+        2,
+        "days_per_mnth",
+        ["did you mean 'days_per_month'?", "name, description, days_per_month"],
+    ),
     ("  revenue: 1000", "  revenue: 0", 4, "business.revenue", ["got 0", "above 0"]),
     ("  revenue: 1000", "  revenue: -10", 4, "business.revenue", ["got -10", "above 0"]),
     ("  revenue: 1000\n", "", 3, "business.revenue", ["missing"]),
     ("  other_cogs: 100", "  other_cogs: -1", 5, "business.other_cogs", ["got -1", "0 or more"]),
     ("  customers: 10", "  customers: -1", 6, "business.customers", ["got -1", "above 0"]),
-    ("  customers: 10", "  custmers: 10", 6, "business.custmers",
-     ["did you mean 'customers'?"]),
+    ("  customers: 10", "  custmers: 10", 6, "business.custmers", ["did you mean 'customers'?"]),
     ("name: Test\n", "", 1, "name", ["missing; expected 'name' in the scenario"]),
     ("name: Test", "name: [Test]", 1, "name", ["got a list"]),
-    ("name: Test", "name: Test\nprice_date: 2026-02-30", 2, "price_date",
-     ["'2026-02-30'", "YYYY-MM-DD"]),
+    (
+        "name: Test",
+        "name: Test\nprice_date: 2026-02-30",
+        2,
+        "price_date",
+        ["'2026-02-30'", "YYYY-MM-DD"],
+    ),
     ("name: Test", "name: Test\nprice_date: soon", 2, "price_date", ["'soon'", "YYYY-MM-DD"]),
-    ("name: Test", "name: Test\ncurrency: {code: EURO, per_usd: 0.9, as_of: 2026-01-01}", 2,
-     "currency.code", ["'EURO'", "three-letter"]),
-    ("name: Test", "name: Test\ncurrency: {code: EUR, per_usd: 0, as_of: 2026-01-01}", 2,
-     "currency.per_usd", ["got 0", "above 0"]),
-    ("name: Test", "name: Test\ncurrency: {code: EUR, per_usd: 0.9}", 2, "currency.as_of",
-     ["missing"]),
-    ("name: Test", "name: Test\nprices: missing-prices.yaml", 2, "prices",
-     ["cannot use the price file", "missing-prices.yaml", "no such file"]),
-    ("  - name: chat", "  - name: chat\n    name: chat2", 15, "workloads[1].name",
-     ["duplicate key (first given on line 14)"]),
-    ("    batch_share: 0.8", "    batch_share: !!python/name:os.system ''", 13,
-     "workloads[0].batch_share", ["cannot read"]),
+    (
+        "name: Test",
+        "name: Test\ncurrency: {code: EURO, per_usd: 0.9, as_of: 2026-01-01}",
+        2,
+        "currency.code",
+        ["'EURO'", "three-letter"],
+    ),
+    (
+        "name: Test",
+        "name: Test\ncurrency: {code: EUR, per_usd: 0, as_of: 2026-01-01}",
+        2,
+        "currency.per_usd",
+        ["got 0", "above 0"],
+    ),
+    (
+        "name: Test",
+        "name: Test\ncurrency: {code: EUR, per_usd: 0.9}",
+        2,
+        "currency.as_of",
+        ["missing"],
+    ),
+    (
+        "name: Test",
+        "name: Test\nprices: missing-prices.yaml",
+        2,
+        "prices",
+        ["cannot use the price file", "missing-prices.yaml", "no such file"],
+    ),
+    (
+        "  - name: chat",
+        "  - name: chat\n    name: chat2",
+        15,
+        "workloads[1].name",
+        ["duplicate key (first given on line 14)"],
+    ),
+    (
+        "    batch_share: 0.8",
+        "    batch_share: !!python/name:os.system ''",
+        13,
+        "workloads[0].batch_share",
+        ["cannot read"],
+    ),
 ]
 
 
@@ -187,8 +321,10 @@ def test_a_yaml_syntax_error_names_its_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "---\n"])
 def test_an_empty_file_is_a_scenario_error(tmp_path: Path, text: str) -> None:
     [message] = problems(text, tmp_path)
-    assert message == f"{tmp_path / 's.yaml'}:1: empty file; expected a mapping with at least " \
+    assert (
+        message == f"{tmp_path / 's.yaml'}:1: empty file; expected a mapping with at least "
         "name and workloads"
+    )
 
 
 def test_a_missing_file_is_a_scenario_error_not_file_not_found(tmp_path: Path) -> None:
@@ -213,8 +349,10 @@ def test_a_folder_or_binary_file_is_a_scenario_error(tmp_path: Path) -> None:
 )
 def test_the_top_level_must_be_a_mapping(tmp_path: Path, text: str, shown: str) -> None:
     [message] = problems(text, tmp_path)
-    assert message == (f"{tmp_path / 's.yaml'}:1: the top level is {shown}; expected a mapping "
-                       "with at least name and workloads")
+    assert message == (
+        f"{tmp_path / 's.yaml'}:1: the top level is {shown}; expected a mapping "
+        "with at least name and workloads"
+    )
 
 
 @pytest.mark.parametrize(
@@ -308,8 +446,9 @@ def test_a_private_model_from_the_scenarios_price_file_is_known(tmp_path: Path) 
 
 
 def test_a_broken_price_file_is_reported_at_the_prices_line(tmp_path: Path) -> None:
-    (tmp_path / "bad-prices.yaml").write_text("discounts: [{model: nope-model, percent: 5}]\n",
-                                              encoding="utf-8")
+    (tmp_path / "bad-prices.yaml").write_text(
+        "discounts: [{model: nope-model, percent: 5}]\n", encoding="utf-8"
+    )
     [message] = problems(edit("name: Test", "name: Test\nprices: bad-prices.yaml"), tmp_path)
     assert message.startswith(f"{tmp_path / 's.yaml'}:2: prices: cannot use the price file: ")
     assert "nope-model" in message
@@ -360,8 +499,13 @@ def test_names_are_kept_as_written() -> None:
 
 
 def test_currency_rates_are_exact_decimals() -> None:
-    s = parse_scenario(edit("name: Test", "name: Test\ncurrency:\n  code: eur\n  per_usd: 0.92\n"
-                            "  as_of: 2026-11-20\n  source: ECB"))
+    s = parse_scenario(
+        edit(
+            "name: Test",
+            "name: Test\ncurrency:\n  code: eur\n  per_usd: 0.92\n"
+            "  as_of: 2026-11-20\n  source: ECB",
+        )
+    )
     assert s.currency is not None
     assert (s.currency.code, s.currency.per_usd) == ("EUR", Decimal("0.92"))
     assert s.currency.as_of == date(2026, 11, 20)
@@ -441,9 +585,14 @@ def test_the_hybrid_scenario_keeps_live_chat_synchronous() -> None:
 
 
 def test_cache_writes_map_to_the_usage_frames_5_minute_column() -> None:
-    s = parse_scenario(edit("    batch_share: 0.8", "    cache_write_tokens: 7\n"
-                            "    cache_write_1h_tokens: 8\n    cache_read_tokens: 9\n"
-                            "    web_search_requests: 2\n    inference_geo: us"))
+    s = parse_scenario(
+        edit(
+            "    batch_share: 0.8",
+            "    cache_write_tokens: 7\n"
+            "    cache_write_1h_tokens: 8\n    cache_read_tokens: 9\n"
+            "    web_search_requests: 2\n    inference_geo: us",
+        )
+    )
     row = usage_for_plan(s, "sync").iloc[0]
     assert (row["cache_write_5m_tokens"], row["cache_write_1h_tokens"]) == (7, 8)
     assert (row["cache_read_tokens"], row["web_search_requests"]) == (9, 2)
@@ -499,11 +648,33 @@ def test_any_valid_scenario_round_trips(s: Scenario) -> None:
 def test_the_reference_file_documents_every_key() -> None:
     text = (SCENARIOS / "reference.yaml").read_text(encoding="utf-8")
     keys = {
-        "name", "description", "days_per_month", "business", "revenue", "other_cogs",
-        "customers", "prices", "currency", "code", "per_usd", "as_of", "source", "price_date",
-        "workloads", "model", "requests", "count", "per", "input_tokens", "output_tokens",
-        "cache_write_tokens", "cache_write_1h_tokens", "cache_read_tokens",
-        "web_search_requests", "batch_share", "inference_geo",
+        "name",
+        "description",
+        "days_per_month",
+        "business",
+        "revenue",
+        "other_cogs",
+        "customers",
+        "prices",
+        "currency",
+        "code",
+        "per_usd",
+        "as_of",
+        "source",
+        "price_date",
+        "workloads",
+        "model",
+        "requests",
+        "count",
+        "per",
+        "input_tokens",
+        "output_tokens",
+        "cache_write_tokens",
+        "cache_write_1h_tokens",
+        "cache_read_tokens",
+        "web_search_requests",
+        "batch_share",
+        "inference_geo",
     }
     lines = text.splitlines()
     comments = " ".join(line.partition("#")[2] for line in lines)
@@ -531,11 +702,57 @@ def test_arbitrary_text_raises_nothing_but_scenario_errors(text: str) -> None:
 
 
 YAML_PIECES = st.sampled_from(
-    [":", "-", " ", "  ", "\n", "[", "]", "{", "}", "&a", "*a", "<<:", "!!int", "!!str", "'", '"',
-     "#", "~", "null", "true", "-1", "1e9", ".inf", ".nan", "2026-02-30", "\t", "?", "|", ">",
-     "name:", "workloads:", "requests:", "count:", "per:", "model:", "!!python/object:x", "%",
-     "!!float", "!!bool", "!!timestamp", "!!binary", "!!set", "!!omap", "!!pairs", "!!map",
-     "!!seq", "!!null", "!!merge", "!local"]
+    [
+        ":",
+        "-",
+        " ",
+        "  ",
+        "\n",
+        "[",
+        "]",
+        "{",
+        "}",
+        "&a",
+        "*a",
+        "<<:",
+        "!!int",
+        "!!str",
+        "'",
+        '"',
+        "#",
+        "~",
+        "null",
+        "true",
+        "-1",
+        "1e9",
+        ".inf",
+        ".nan",
+        "2026-02-30",
+        "\t",
+        "?",
+        "|",
+        ">",
+        "name:",
+        "workloads:",
+        "requests:",
+        "count:",
+        "per:",
+        "model:",
+        "!!python/object:x",
+        "%",
+        "!!float",
+        "!!bool",
+        "!!timestamp",
+        "!!binary",
+        "!!set",
+        "!!omap",
+        "!!pairs",
+        "!!map",
+        "!!seq",
+        "!!null",
+        "!!merge",
+        "!local",
+    ]
 )
 
 

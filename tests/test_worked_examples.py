@@ -67,8 +67,9 @@ def test_agentic_research_at_the_articles_10400_a_month() -> None:
     assert sync == pytest.approx(592.80, abs=CENT)
     assert batch == pytest.approx(296.40, abs=CENT)
     assert s.business is not None
-    m = margin_impact(s.business.revenue, s.business.other_cogs, sync, batch,
-                      customers=s.business.customers)
+    m = margin_impact(
+        s.business.revenue, s.business.other_cogs, sync, batch, customers=s.business.customers
+    )
     assert s.business.revenue == 9_900  # 100 customers at $99
     assert m.savings_per_customer == pytest.approx(2.96, abs=CENT)
 
@@ -76,8 +77,13 @@ def test_agentic_research_at_the_articles_10400_a_month() -> None:
 def test_agentic_research_per_customer_at_200_a_week() -> None:
     s = load_scenario(SCENARIOS / "agentic-research.yaml")
     assert s.business is not None
-    m = margin_impact(s.business.revenue, s.business.other_cogs, monthly_cost(s, "sync"),
-                      monthly_cost(s, "batch"), customers=s.business.customers)
+    m = margin_impact(
+        s.business.revenue,
+        s.business.other_cogs,
+        monthly_cost(s, "sync"),
+        monthly_cost(s, "batch"),
+        customers=s.business.customers,
+    )
     assert m.savings_per_customer == pytest.approx(0.25, abs=CENT)
 
 
@@ -92,8 +98,9 @@ def test_claims_case_study_per_claim() -> None:
 def test_claims_triage_margin_and_the_articles_equivalent_revenue() -> None:
     s = load_scenario(SCENARIOS / "claims-triage.yaml")
     assert s.business is not None
-    m = margin_impact(s.business.revenue, s.business.other_cogs, monthly_cost(s, "sync"),
-                      monthly_cost(s, "batch"))
+    m = margin_impact(
+        s.business.revenue, s.business.other_cogs, monthly_cost(s, "sync"), monthly_cost(s, "batch")
+    )
     assert m.gross_margin_sync_pct == pytest.approx(89.5875, abs=1e-9)
     assert m.gross_margin_batch_pct == pytest.approx(89.79375, abs=1e-9)
     assert m.delta_pp == pytest.approx(0.20625, abs=1e-9)
