@@ -54,7 +54,8 @@ def generate(n: int, seed: int = 1) -> pd.DataFrame:
                 "web_search_requests": 0.0,
                 "tier": pd.Categorical(np.where(rng.random(n) < 0.6, "batch", "standard")),
                 "inference_geo": pd.Categorical(np.where(rng.random(n) < 0.1, "us", "global")),
-                "speed": "standard",
+                # categorical, as the store's frames are: few distinct labels, many rows
+                "speed": pd.Categorical(np.full(n, "standard")),
             }
         )
     )
