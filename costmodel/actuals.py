@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -266,13 +267,14 @@ def usage_summary(
     for chunk in store.iter_usage_frames(since, until, key_sql=key_sql, key_params=key_params):
         if chunk.empty:
             continue
-        frame, missing, flags = _price_chunk(chunk, catalogue, by)
-        frames.append(frame)
+        rows, missing, flags = _price_chunk(chunk, catalogue, by)
+        # summed per chunk, so what is kept grows with the keys, not with the requests
+        frames.append(rows.drop(columns=["day"]).assign(succeeded=1).groupby("key").sum())
         third_party |= flags
         for model, count in missing.items():
             unpriced[model] = unpriced.get(model, 0) + count
     measured = (
-        pd.concat(frames).groupby("key", observed=True, sort=False).sum()
+        pd.concat(frames).groupby(level=0, sort=False).sum()
         if frames
         else pd.DataFrame(columns=[c for c in _ROW_FIELDS if c not in ("key", *_NOT_BILLED)])
     )
@@ -333,50 +335,44 @@ def _resolve_or_keep(catalogue: Catalogue, model: Any) -> Any:
 def _price_chunk(
     chunk: pd.DataFrame, catalogue: Catalogue, by: str
 ) -> tuple[pd.DataFrame, dict[str, int], set[str]]:
-    """Price one chunk at batch rates and at standard rates; sum it by key."""
-    models = chunk["model"].astype(str)
-    known_names = {name: catalogue.knows(name) for name in models.unique()}
-    known = models.map(known_names).to_numpy(dtype=bool)
-    missing = chunk.loc[~known, "model"].astype(str).value_counts().to_dict()
-    priced_rows = chunk.loc[known]
-    billed = price_usage(priced_rows, catalogue, validate=False)
-    as_sync = priced_rows.copy()
-    as_sync["tier"] = "standard"
-    sync = price_usage(as_sync, catalogue, validate=False)
+    """Price one chunk of succeeded requests at batch rates and at standard rates.
 
-    key = billed.costs["model_id"].astype(str) if by == "model" else priced_rows["key"].astype(str)
-    out = pd.DataFrame(
+    Returns one row per request (key, day, tokens by kind, cost_billed, cost_if_sync), the
+    requests of models the catalogue does not know (counted, with their tokens, at no cost;
+    the caller says so), and the third-party rates the prices rested on.
+    """
+    models = chunk["model"].astype(str)
+    known = models.map({name: catalogue.knows(name) for name in models.unique()}).to_numpy(
+        dtype=bool
+    )
+    missing = models[~known].value_counts().to_dict()
+    priced = chunk.loc[known]
+    billed = price_usage(priced, catalogue, validate=False)
+    sync = price_usage(priced.assign(tier="standard"), catalogue, validate=False)
+    cost_billed = np.zeros(len(chunk))
+    cost_if_sync = np.zeros(len(chunk))
+    cost_billed[known] = billed.cost_contracted
+    cost_if_sync[known] = sync.cost_contracted
+    if by == "model":
+        # the catalogue's id for priced rows; an unknown model keeps the name it was given
+        key = models.to_numpy(dtype=object)
+        key[known] = np.asarray(billed.model_ids()).astype(object)
+    else:
+        key = chunk["key"].astype(str).to_numpy()
+    rows = pd.DataFrame(
         {
-            "key": key.to_numpy(),
-            "succeeded": 1,
+            "key": key,
+            "day": pd.to_datetime(chunk["date"]).dt.date.to_numpy(),
             **{
-                name: priced_rows[list(columns)].to_numpy(dtype="float64").sum(axis=1)
+                name: chunk[list(columns)].to_numpy(dtype="float64").sum(axis=1)
                 for name, columns in _TOKEN_FIELDS.items()
             },
-            "cost_billed": billed.costs["cost_contracted"].to_numpy(),
-            "cost_if_sync": sync.costs["cost_contracted"].to_numpy(),
+            "cost_billed": cost_billed,
+            "cost_if_sync": cost_if_sync,
         }
     )
-    if missing:
-        # Unpriced requests still count as succeeded requests with their tokens.
-        rest = chunk.loc[~known]
-        extra = pd.DataFrame(
-            {
-                "key": rest["model"].astype(str).to_numpy()
-                if by == "model"
-                else rest["key"].astype(str).to_numpy(),
-                "succeeded": 1,
-                **{
-                    name: rest[list(columns)].to_numpy(dtype="float64").sum(axis=1)
-                    for name, columns in _TOKEN_FIELDS.items()
-                },
-                "cost_billed": 0.0,
-                "cost_if_sync": 0.0,
-            }
-        )
-        out = pd.concat([out, extra], ignore_index=True)
     flags = set(billed.third_party) | set(sync.third_party)
-    return out, {str(k): int(v) for k, v in missing.items()}, flags
+    return rows, {str(k): int(v) for k, v in missing.items()}, flags
 
 
 def daily_costs(
@@ -392,31 +388,15 @@ def daily_costs(
     if by not in ("model", "job"):
         raise CostModelError(f"daily costs group by model or job, not {by!r}")
     catalogue = catalogue or bundled_catalogue()
-    jobs = jobs or JobRule()
-    key_sql, key_params = _key_sql(by, jobs)
-    frames = []
-    for chunk in store.iter_usage_frames(since, until, key_sql=key_sql, key_params=key_params):
-        known = chunk["model"].astype(str).map(catalogue.knows).to_numpy(dtype=bool)
-        rows = chunk.loc[known]
-        if rows.empty:
-            continue
-        billed = price_usage(rows, catalogue, validate=False)
-        as_sync = rows.copy()
-        as_sync["tier"] = "standard"
-        sync = price_usage(as_sync, catalogue, validate=False)
-        key = billed.costs["model_id"].astype(str) if by == "model" else rows["key"].astype(str)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "day": pd.to_datetime(rows["date"]).dt.date.to_numpy(),
-                    "key": key.to_numpy(),
-                    "cost_billed": billed.costs["cost_contracted"].to_numpy(),
-                    "cost_if_sync": sync.costs["cost_contracted"].to_numpy(),
-                }
-            )
-        )
+    key_sql, key_params = _key_sql(by, jobs or JobRule())
+    columns = ["day", "key", "cost_billed", "cost_if_sync"]
+    frames = [
+        _price_chunk(chunk, catalogue, by)[0][columns].groupby(["day", "key"]).sum()
+        for chunk in store.iter_usage_frames(since, until, key_sql=key_sql, key_params=key_params)
+        if not chunk.empty
+    ]
     if not frames:
-        return pd.DataFrame(columns=["day", "key", "cost_billed", "cost_if_sync"])
+        return pd.DataFrame(columns=columns)
     return pd.concat(frames).groupby(["day", "key"], sort=True).sum().reset_index()
 
 

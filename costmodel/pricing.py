@@ -98,15 +98,22 @@ class PricedUsage:
         return float(self.cost.sum())
 
     @property
+    def cost_contracted(self) -> np.ndarray:
+        """Cost per row after a user's negotiated factors (the list cost without a contract)."""
+        if isinstance(self._contract_factor, float):  # no contract: one factor for every row
+            return self.cost if self._contract_factor == 1.0 else self.cost * self._contract_factor
+        return self.cost * self._contract_factor
+
+    @property
     def total_contracted(self) -> float:
-        return float((self.cost * self._contract_factor).sum())
+        return float(self.cost_contracted.sum())
 
     @property
     def costs(self) -> pd.DataFrame:
         if self._frame is None:
             frame = pd.DataFrame(self._components, index=self._index)
             frame["cost"] = self.cost
-            frame["cost_contracted"] = self.cost * self._contract_factor
+            frame["cost_contracted"] = self.cost_contracted
             frame["model_id"] = self.model_ids()
             frame["long_context"] = self._long_context
             self._frame = frame

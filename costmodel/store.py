@@ -49,6 +49,7 @@ import pyarrow as pa
 
 from costmodel.errors import IngestError, StoreError
 from costmodel.ingest import REQUEST_COLUMNS, RESULT_TYPES
+from costmodel.usage import COUNT_COLUMNS
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
@@ -76,14 +77,7 @@ _GROUPS: Final = {
     "result_type": "result_type",
     "error_type": "error_type",
 }
-_USAGE_COUNTS: Final = (
-    "input_tokens",
-    "output_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "cache_read_tokens",
-    "web_search_requests",
-)
+_USAGE_COUNTS: Final = COUNT_COLUMNS
 # The usage frame (costmodel.usage) of a stored request: counts as floats, one request a row,
 # batch tier, and the API's defaults where an older usage object left geo or speed out.
 _USAGE_COLUMNS: Final = ", ".join(

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from costmodel.usage import COUNT_COLUMNS
+
 # (model as the API reports it, share of succeeded lines, may write 1h caches, may web-search)
 MODELS: Final = (
     ("claude-sonnet-4-5-20250929", 0.40, True, True),
@@ -38,14 +40,7 @@ ERROR_TYPES: Final = (
     "api_error",
     "rate_limit_error",
 )
-TOKEN_FIELDS: Final = (
-    "input_tokens",
-    "output_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "cache_read_tokens",
-    "web_search_requests",
-)
+TOKEN_FIELDS: Final = COUNT_COLUMNS  # the counts a reader must read back
 _WORDS: Final = (
     "the", "batch", "finished", "and", "the", "summary", "reads", "well", "enough", "for",
     "the", "report", "that", "follows", "with", "figures", "on", "cost", "cache", "reads",

@@ -16,16 +16,10 @@ from costmodel.errors import ApiError
 from costmodel.ingest.batches import PullReport, pull
 from costmodel.store import Store, open_store
 from costmodel.synthetic import Expected, generate
+from costmodel.usage import COUNT_COLUMNS
 
 START = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
-TOKENS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "cache_read_tokens",
-    "web_search_requests",
-)
+TOKENS = COUNT_COLUMNS
 
 
 def add_batches(api: FakeBatchesAPI, count: int, *, lines: int = 40) -> dict[str, Expected]:

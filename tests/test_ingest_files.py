@@ -24,16 +24,10 @@ from costmodel.synthetic import (
     succeeded_line,
     usage_object,
 )
+from costmodel.usage import COUNT_COLUMNS
 
 MakeFile = Callable[..., tuple[Path, Expected]]
-TOKENS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "cache_read_tokens",
-    "web_search_requests",
-)
+TOKENS = COUNT_COLUMNS
 
 
 def rows_of(path: Path, **options: object) -> pd.DataFrame:
