@@ -74,36 +74,47 @@ def usage_frame(rows: list[dict[str, object]] | pd.DataFrame) -> pd.DataFrame:
     >>> frame.loc[0, "tier"], float(frame.loc[0, "output_tokens"])
     ('standard', 0.0)
     """
-    frame = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows.copy()
+    frame = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows
     if "model" not in frame.columns:
         raise PricingError("usage has no 'model' column")
+    n = len(frame)
+    # Built column by column into one dict and framed once: assigning columns one at a time
+    # costs more than the pricing itself for the few rows of a scenario.
+    data: dict[str, object] = {name: frame[name] for name in frame.columns}
     for column, default in _DEFAULTS.items():
         if column not in frame.columns:
-            frame[column] = default
+            data[column] = np.full(n, default, dtype=object if isinstance(default, str) else None)
         elif isinstance(default, str):
-            frame[column] = frame[column].fillna(default)
+            values = frame[column]
+            if values.isna().any():
+                data[column] = values.fillna(default)
     for column in ("requests", *COUNT_COLUMNS):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    # Cache and server-tool counts are optional per row (most requests have none); the counts
-    # every request has (input, output) stay NaN when missing so validation names them.
-    for column in COUNT_COLUMNS[2:]:
-        frame[column] = frame[column].fillna(0.0)
-    validate_usage(frame)
-    return frame
+        values = data[column]
+        if isinstance(values, pd.Series) and not pd.api.types.is_float_dtype(values.dtype):
+            values = pd.to_numeric(values, errors="coerce")
+        array = np.asarray(values, dtype="float64")
+        # Cache and server-tool counts are optional per row (most requests have none); the
+        # counts every request has (input, output) stay NaN when missing, so validation names them.
+        if column in COUNT_COLUMNS[2:]:
+            array = np.where(np.isnan(array), 0.0, array)
+        data[column] = array
+    result = pd.DataFrame(data, index=frame.index)
+    validate_usage(result)
+    return result
 
 
 def validate_usage(frame: pd.DataFrame) -> None:
     """Raise :class:`PricingError` naming the column and row of the first bad value."""
-    for column in ("requests", *COUNT_COLUMNS):
-        values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
-        bad = np.isnan(values) | (values < 0) | np.isinf(values)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            label = frame.index[row]
-            raise PricingError(
-                f"{column}: expected a count of 0 or more in row {label!r}, "
-                f"got {frame[column].iloc[row]!r}"
-            )
+    numeric = ("requests", *COUNT_COLUMNS)
+    values = np.column_stack([frame[c].to_numpy(dtype="float64", na_value=np.nan) for c in numeric])
+    bad = ~(values >= 0) | np.isinf(values)  # NaN fails ">= 0" too
+    if bad.any():
+        which, position = divmod(int(np.flatnonzero(bad.T)[0]), len(frame))  # first column first
+        column = numeric[which]
+        raise PricingError(
+            f"{column}: expected a count of 0 or more in row {frame.index[position]!r}, "
+            f"got {frame[column].iloc[position]!r}"
+        )
     for column, allowed in (("tier", TIERS), ("speed", SPEEDS)):
         good = np.zeros(len(frame), dtype=bool)
         for value in allowed:
@@ -122,16 +133,23 @@ def validate_usage(frame: pd.DataFrame) -> None:
         )
 
 
+_SMALL: Final = 4096
+
+
 def equals(column: pd.Series, value: str) -> np.ndarray:
     """``column == value`` as a boolean array, without turning millions of labels into strings.
 
-    Categorical columns compare their integer codes; others use pandas' vectorised equality.
+    Categorical columns compare their integer codes; others use pandas' vectorised equality,
+    except for a few rows (a scenario's), where its fixed cost per call dominates and plain
+    Python objects compare faster.
     """
     if isinstance(column.dtype, pd.CategoricalDtype):
         categories = column.cat.categories
         if value not in categories:
             return np.zeros(len(column), dtype=bool)
         return column.cat.codes.to_numpy() == categories.get_loc(value)
+    if len(column) <= _SMALL:
+        return np.array([item == value for item in column.tolist()], dtype=bool)
     return (column == value).to_numpy(dtype=bool, na_value=False)
 
 
