@@ -325,24 +325,23 @@ def diff(
 
 @main.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@format_option
 @friendly_errors
-def validate(scenarios: tuple[Path, ...]) -> None:
+def validate(scenarios: tuple[Path, ...], fmt: str) -> None:
     """Check scenario files without running them; every problem is listed."""
-    from costmodel.errors import ScenarioError
-    from costmodel.scenario import load_scenario
+    from costmodel.report import validate_files
 
-    failed = 0
-    for path in scenarios:
-        try:
-            loaded = load_scenario(path)
-        except ScenarioError as error:
-            failed += 1
-            for problem in error.problems:
+    result = validate_files(scenarios)
+    if fmt != "table":
+        _emit(result, fmt)
+    else:
+        for item in result.files:
+            if item.ok:
+                count = item.workloads
+                click.echo(f"{item.file}: ok ({count} workload{'s' if count != 1 else ''})")
+            for problem in item.problems:
                 click.echo(f"costmodel: error: {problem}", err=True)
-            continue
-        count = len(loaded.workloads)
-        click.echo(f"{path}: ok ({count} workload{'s' if count != 1 else ''})")
-    if failed:
+    if not result.ok:
         sys.exit(EXIT_ERROR)
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "diff_runs",
     "price_list",
     "run_scenario",
+    "validate_files",
 ]
 
 
@@ -523,6 +524,78 @@ class PriceList:
         )
         frame["Long context"] = frame["Long context"].fillna("")
         return [Section(self.title, frame)]
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    file: str
+    ok: bool
+    workloads: int
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Scenario files checked without running them: every problem in each file."""
+
+    files: tuple[FileCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(item.ok for item in self.files)
+
+    @property
+    def title(self) -> str:
+        return "Scenario files checked"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "files": [
+                {
+                    "file": item.file,
+                    "ok": item.ok,
+                    "workloads": item.workloads,
+                    "problems": list(item.problems),
+                }
+                for item in self.files
+            ],
+        }
+
+    def csv_frame(self) -> pd.DataFrame:
+        rows = [
+            {"file": item.file, "ok": item.ok, "workloads": item.workloads, "problem": problem}
+            for item in self.files
+            for problem in (item.problems or ("",))
+        ]
+        return pd.DataFrame(rows, columns=["file", "ok", "workloads", "problem"])
+
+    def sections(self) -> list[Section]:
+        frame = self.csv_frame().rename(
+            columns={"file": "File", "ok": "OK", "workloads": "Workloads", "problem": "Problem"}
+        )
+        frame["OK"] = frame["OK"].map({True: "yes", False: "no"})
+        return [Section(self.title, frame, counts=("Workloads",))]
+
+
+def validate_files(paths: Sequence[str | Path]) -> ValidationReport:
+    """Load each scenario file, collecting its problems instead of stopping at the first file."""
+    from costmodel.errors import ScenarioError
+    from costmodel.scenario import load_scenario
+
+    checks = []
+    for path in paths:
+        try:
+            loaded = load_scenario(path)
+        except ScenarioError as error:
+            checks.append(FileCheck(str(path), False, 0, tuple(error.problems)))
+        else:
+            checks.append(FileCheck(str(path), True, len(loaded.workloads), ()))
+    return ValidationReport(tuple(checks))
 
 
 # -- computing the results --------------------------------------------------------------------

@@ -319,3 +319,20 @@ def test_the_pricing_path_does_not_import_heavy_libraries() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY []" in proc.stderr
+
+
+def test_validate_json_lists_every_problem_per_file(tmp_path: Path) -> None:
+    bad = write(
+        tmp_path,
+        MINIMAL.replace("count: 50000", "count: -1").replace("per: month", "per: fortnight"),
+    )
+    code, out, _ = invoke("validate", str(CLAIMS), str(bad), "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert data["ok"] is False
+    assert [f["ok"] for f in data["files"]] == [True, False]
+    problems = data["files"][1]["problems"]
+    assert len(problems) == 2
+    assert all(problem.startswith(f"{bad}:") for problem in problems)
+    code, out, _ = invoke("validate", str(CLAIMS), "--format", "csv")
+    assert code == 0 and out.splitlines()[0] == "file,ok,workloads,problem"
