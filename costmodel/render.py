@@ -89,7 +89,13 @@ def _rows(section: Any, currency: str) -> list[list[str]]:
 
 
 def _numeric(section: Any, column: str) -> bool:
-    kinds = (*section.money, *section.percent, *section.points, *section.counts)
+    kinds = (
+        *section.money,
+        *section.percent,
+        *section.points,
+        *section.counts,
+        *getattr(section, "figures", ()),
+    )
     return column in kinds
 
 

@@ -56,6 +56,7 @@ class Section:
     percent: tuple[str, ...] = ()
     points: tuple[str, ...] = ()
     counts: tuple[str, ...] = ()
+    figures: tuple[str, ...] = ()  # already formatted as text, aligned as numbers
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,7 @@ def _margin_section(m: MarginImpact, currency: str) -> Section:
     for column in ("Sync", "Batch plan"):
         money_frame[column] = [format_money(float(v), currency) for v in frame[column]]
     full = pd.concat([money_frame, pd.DataFrame(summary, columns=frame.columns)], ignore_index=True)
-    return Section("Gross margin", full)
+    return Section("Gross margin", full, figures=("Sync", "Batch plan"))
 
 
 @dataclass(frozen=True)
