@@ -61,7 +61,7 @@ __all__ = [
     "open_store",
 ]
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 # DuckDB's own default is 80% of RAM, which it fills with cached pages on a big import; a
 # bound keeps memory flat as inputs grow (DuckDB spills to ``<store>.tmp`` beyond it). At
 # 256MB a 1,000,000-line import ran at half the speed (pages evicted and reread); at 512MB it
@@ -141,6 +141,15 @@ _MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
                    CAST(coalesce(r.batch_created_at, r.batch_ended_at, b.imported_at) AS DATE)
                        AS usage_date
             FROM requests r JOIN batches b USING (batch_id)""",
+    ),
+    # Batches whose results were gone when a pull reached them (kept 29 days). Remembered so
+    # that later pulls do not report, and fail on, the same old batches every time.
+    2: (
+        """CREATE TABLE unavailable_batches (
+            batch_id VARCHAR PRIMARY KEY,
+            reason VARCHAR NOT NULL,
+            noted_at TIMESTAMP NOT NULL
+        )""",
     ),
 }
 
@@ -478,6 +487,22 @@ class Store:
         if row is None or not row[0]:
             return False
         return expected_requests is None or int(row[1]) == expected_requests
+
+    def note_unavailable(self, batch_id: str, reason: str) -> None:
+        """Remember that ``batch_id``'s results could not be had (see :meth:`unavailable`)."""
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only")
+        self._con.execute(
+            "INSERT OR REPLACE INTO unavailable_batches VALUES (?, ?, ?)",
+            [batch_id, reason, datetime.now(UTC).replace(tzinfo=None)],
+        )
+
+    def unavailable(self) -> set[str]:
+        """Batches an earlier pull found without results (reported then, skipped since)."""
+        return {
+            row[0]
+            for row in self._con.execute("SELECT batch_id FROM unavailable_batches").fetchall()
+        }
 
     def _where(
         self,

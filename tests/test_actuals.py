@@ -355,6 +355,11 @@ def test_cli_pull_against_the_loopback_api(api_env: object, tmp_path: Path) -> N
     code, out, _ = cli("usage", "summary", "--store", str(store), "--format", "json")
     totals = json.loads(out)["totals"]
     assert totals["succeeded"] == 1 and totals["expired"] == 1 and totals["cost_billed"] == 0.5
+    # The next pull does not fail again on the batch whose results were already gone.
+    code, out, err = cli("usage", "pull", "--store", str(store), "--no-progress")
+    assert code == 0, err
+    assert "1 already stored" in out
+    assert "(1 more found without results by an earlier pull)" in out
 
 
 def test_cli_pull_without_a_key_is_one_line(

@@ -389,3 +389,18 @@ def test_keyed_reads_for_the_summary_layer(store: Store) -> None:
     assert review["input_p50"] == 1800 and review["input_p95"] == 2000
     assert review["output_mean"] == 100 and review["web_search_mean"] == 0
     assert sorted(store.usage_statistics(job)["workload"]) == ["claims", "review"]
+
+
+def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    with open_store(path) as store:
+        store.note_unavailable("msgbatch_01Old", "results not found (404)")
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE unavailable_batches")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+    with open_store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.unavailable() == set()
+        store.note_unavailable("msgbatch_01Old", "results not found (404)")
+        assert store.unavailable() == {"msgbatch_01Old"}

@@ -62,6 +62,8 @@ class PullReport:
     in_progress: list[str] = field(default_factory=list)  # picked up by a later pull
     already_stored: list[str] = field(default_factory=list)
     unavailable: list[BatchOutcome] = field(default_factory=list)  # results gone: skipped
+    # found without results by an earlier pull: reported then, skipped quietly now
+    known_unavailable: list[str] = field(default_factory=list)
     failed: list[BatchOutcome] = field(default_factory=list)  # retried by the next pull
 
     @property
@@ -79,6 +81,11 @@ class PullReport:
             f"{self.listed} batches listed: {len(self.pulled)} pulled ({rows} requests), "
             f"{len(self.already_stored)} already stored, {len(self.in_progress)} still in "
             f"progress, {len(self.unavailable)} unavailable, {len(self.failed)} failed"
+            + (
+                f" ({len(self.known_unavailable)} more found without results by an earlier pull)"
+                if self.known_unavailable
+                else ""
+            )
         ]
         lines += [f"unavailable {o.batch_id}: {o.reason}" for o in self.unavailable]
         lines += [f"failed {o.batch_id}: {o.reason}" for o in self.failed]
@@ -192,6 +199,7 @@ def pull(
             raise
         raise refused(exc, "listing batches") from None
 
+    known_unavailable = store.unavailable()
     with tqdm(
         total=len(listed), unit="batch", desc="batches", disable=not show, file=sys.stderr
     ) as bar:
@@ -202,6 +210,8 @@ def pull(
                 report.in_progress.append(batch.id)
             elif store.has_complete_batch(batch.id, expected_requests=expected):
                 report.already_stored.append(batch.id)
+            elif batch.id in known_unavailable:
+                report.known_unavailable.append(batch.id)
             elif batch.archived_at is not None:
                 when = _utc(batch.archived_at)
                 report.unavailable.append(
@@ -215,6 +225,8 @@ def pull(
                 except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
                     raise refused(exc, f"fetching results of {batch.id}") from None
             bar.update(1)
+    for outcome in report.unavailable:
+        store.note_unavailable(outcome.batch_id, outcome.reason)
     return report
 
 
