@@ -54,15 +54,23 @@ _TOKEN_FIELDS: Final = {
     "cache_creation_input_tokens": ("cache_write_5m_tokens", "cache_write_1h_tokens"),
     "cache_read_input_tokens": ("cache_read_tokens",),
 }
-_ROW_FIELDS: Final = (
-    "key",
-    "succeeded",
-    *_NOT_BILLED,
-    *_TOKEN_FIELDS,
-    "cost_billed",
-    "cost_if_sync",
-    "savings",
-)
+# Summary fields after the key, with the labels tables give them.
+_COUNT_LABELS: Final = {
+    "succeeded": "Succeeded",
+    "errored": "Errored",
+    "canceled": "Canceled",
+    "expired": "Expired",
+    "input_tokens": "Input tokens",
+    "output_tokens": "Output tokens",
+    "cache_creation_input_tokens": "Cache writes",
+    "cache_read_input_tokens": "Cache reads",
+}
+_MONEY_LABELS: Final = {
+    "cost_billed": "Billed (batch)",
+    "cost_if_sync": "If sync",
+    "savings": "Savings",
+}
+_ROW_FIELDS: Final = ("key", *_COUNT_LABELS, *_MONEY_LABELS)
 
 
 # -- jobs -----------------------------------------------------------------------------------------
@@ -190,36 +198,14 @@ class UsageSummary:
         frame = self.rows[list(_ROW_FIELDS)].copy()
         totals = {"key": "Total", **self.totals()}
         frame = pd.concat([frame, pd.DataFrame([totals])], ignore_index=True)
-        frame.columns = [
-            self.by.capitalize(),
-            "Succeeded",
-            "Errored",
-            "Canceled",
-            "Expired",
-            "Input tokens",
-            "Output tokens",
-            "Cache writes",
-            "Cache reads",
-            "Billed (batch)",
-            "If sync",
-            "Savings",
-        ]
+        frame.columns = [self.by.capitalize(), *_COUNT_LABELS.values(), *_MONEY_LABELS.values()]
         period = _describe_period(self.first_day, self.last_day)
         return [
             Section(
                 f"Measured batch usage by {self.by}, {period} ({self.currency})",
                 frame,
-                money=("Billed (batch)", "If sync", "Savings"),
-                counts=(
-                    "Succeeded",
-                    "Errored",
-                    "Canceled",
-                    "Expired",
-                    "Input tokens",
-                    "Output tokens",
-                    "Cache writes",
-                    "Cache reads",
-                ),
+                money=tuple(_MONEY_LABELS.values()),
+                counts=tuple(_COUNT_LABELS.values()),
             )
         ]
 
@@ -539,7 +525,7 @@ class ActualComparison:
                 {
                     "workload": row.workload,
                     "status": row.status,
-                    "requests_modelled": _round(row.requests_modelled, 2),
+                    "requests_modelled": round(float(row.requests_modelled), 2),
                     "requests_actual": int(row.requests_actual),
                     "cost_modelled": round_cents(row.cost_modelled),
                     "cost_actual": round_cents(row.cost_actual),
@@ -605,10 +591,6 @@ class ActualComparison:
                 counts=("Requests modelled", "Requests measured"),
             ),
         ]
-
-
-def _round(value: float, digits: int) -> float:
-    return round(float(value), digits)
 
 
 def compare_with_actual(

@@ -79,9 +79,6 @@ class Rates:
     cache_write_1h_mtok: Decimal | None = None
     cache_read_mtok: Decimal | None = None
 
-    def scaled(self, factor: Decimal) -> Rates:
-        return Rates(*(None if r is None else r * factor for r in self.as_tuple()))
-
     def as_tuple(self) -> tuple[Decimal | None, ...]:
         return tuple(getattr(self, name) for name in RATE_FIELDS)
 

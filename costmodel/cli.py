@@ -147,6 +147,12 @@ def jobs_options(func: F) -> F:
     return func
 
 
+def period_options(func: F) -> F:
+    func = click.option("--until", help="Last usage day (YYYY-MM-DD), exclusive.")(func)
+    func = click.option("--since", help="First usage day (YYYY-MM-DD), inclusive.")(func)
+    return func
+
+
 def _job_rule(separator: str, jobs: Path | None) -> Any:
     from costmodel.actuals import JobRule, load_job_map
 
@@ -478,8 +484,7 @@ def import_(
     show_default=True,
     help="What each row stands for.",
 )
-@click.option("--since", help="First usage day (YYYY-MM-DD), inclusive.")
-@click.option("--until", help="Last usage day (YYYY-MM-DD), exclusive.")
+@period_options
 @prices_option
 @store_option
 @jobs_options
@@ -513,8 +518,7 @@ def summary(
 
 @usage.command()
 @click.option("--job", help="Only this job (default: one workload per job and model).")
-@click.option("--since", help="First usage day (YYYY-MM-DD), inclusive.")
-@click.option("--until", help="Last usage day (YYYY-MM-DD), exclusive.")
+@period_options
 @click.option("--name", help="The scenario's name.")
 @store_option
 @jobs_options

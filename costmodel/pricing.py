@@ -37,7 +37,6 @@ __all__ = [
     "COST_COLUMNS",
     "PricedUsage",
     "price_usage",
-    "total_cost",
 ]
 
 # Cost components, one per token kind plus server tools. The token kinds pair with RATE_FIELDS.
@@ -452,8 +451,3 @@ def _contract_factors(
     standard = np.array([float(catalogue.contract_factor(m, "standard")) for m, _ in entries])
     batch = np.array([float(catalogue.contract_factor(m, "batch")) for m, _ in entries])
     return np.where(is_batch, batch[entry_of_row], standard[entry_of_row])
-
-
-def total_cost(usage: pd.DataFrame, catalogue: Catalogue, *, on: date | None = None) -> float:
-    """Convenience: the list-price total of a usage frame, in USD."""
-    return price_usage(usage, catalogue, on=on).total

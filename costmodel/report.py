@@ -237,7 +237,6 @@ def _margin_section(m: MarginImpact, currency: str) -> Section:
         ("Gross profit", m.gross_profit_sync, m.gross_profit_batch),
     ]
     frame = pd.DataFrame(rows, columns=["Figure (monthly)", "Sync", "Batch plan"])
-    money_frame = frame
     summary = [
         (
             "Gross margin",
@@ -259,10 +258,10 @@ def _margin_section(m: MarginImpact, currency: str) -> Section:
                 format_money(m.equivalent_revenue, currency),
             )
         )
-    money_frame = money_frame.astype(object)
+    figures = frame.astype(object)
     for column in ("Sync", "Batch plan"):
-        money_frame[column] = [format_money(float(v), currency) for v in frame[column]]
-    full = pd.concat([money_frame, pd.DataFrame(summary, columns=frame.columns)], ignore_index=True)
+        figures[column] = [format_money(float(v), currency) for v in frame[column]]
+    full = pd.concat([figures, pd.DataFrame(summary, columns=frame.columns)], ignore_index=True)
     return Section("Gross margin", full, figures=("Sync", "Batch plan"))
 
 

@@ -41,7 +41,6 @@ __all__ = [
     "TOKEN_COLUMNS",
     "USAGE_COLUMNS",
     "equals",
-    "prompt_tokens",
     "usage_frame",
     "validate_usage",
 ]
@@ -151,16 +150,3 @@ def equals(column: pd.Series, value: str) -> np.ndarray:
     if len(column) <= _SMALL:
         return np.array([item == value for item in column.tolist()], dtype=bool)
     return (column == value).to_numpy(dtype=bool, na_value=False)
-
-
-def prompt_tokens(frame: pd.DataFrame) -> np.ndarray:
-    """Total prompt size per request: uncached input plus cache writes plus cache reads.
-
-    This is the quantity Anthropic compares against a model's long-context threshold.
-    """
-    return (
-        frame["input_tokens"].to_numpy(dtype="float64")
-        + frame["cache_write_5m_tokens"].to_numpy(dtype="float64")
-        + frame["cache_write_1h_tokens"].to_numpy(dtype="float64")
-        + frame["cache_read_tokens"].to_numpy(dtype="float64")
-    )
