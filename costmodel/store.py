@@ -235,6 +235,12 @@ def open_store(
         raise StoreError(f"{target}: not a usage store ({_first_line(str(exc))})") from exc
     store = Store(target, connection, read_only=read_only)
     try:
+        if read_only and (store._schema_version() or 0) < SCHEMA_VERSION:
+            # A store made by an older costmodel: upgrade it once through a short read-write
+            # connection (which says clearly why if it cannot), then read it as asked.
+            connection.close()
+            open_store(target, memory_limit=memory_limit).close()
+            return open_store(target, read_only=True, memory_limit=memory_limit)
         store._migrate()
     except BaseException:
         connection.close()

@@ -399,8 +399,9 @@ def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
     con.execute("DROP TABLE unavailable_batches")
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
-    with open_store(path) as store:
+    with open_store(path, read_only=True) as store:  # a reader upgrades it too
         assert store.schema_version == SCHEMA_VERSION
         assert store.unavailable() == set()
+    with open_store(path) as store:
         store.note_unavailable("msgbatch_01Old", "results not found (404)")
         assert store.unavailable() == {"msgbatch_01Old"}
