@@ -523,7 +523,9 @@ class PriceList:
             }
         )
         frame["Long context"] = frame["Long context"].fillna("")
-        return [Section(self.title, frame)]
+        # Rates are numbers (with a * flag): aligned as numbers and never folded in a table.
+        rates = ("Input", "Output", "5m write", "1h write", "Cache read")
+        return [Section(self.title, frame, figures=rates)]
 
 
 @dataclass(frozen=True)
