@@ -42,6 +42,7 @@ __all__ = [
     "SCHEMAS",
     "Comparison",
     "PriceList",
+    "Records",
     "ScenarioDiff",
     "ScenarioRun",
     "Section",
@@ -120,20 +121,24 @@ class ScenarioRun:
         total = quantize_cents(sum(parts, Decimal(0)))
         return allocate_cents(parts, total), total
 
+    # Floats of the exact totals, for charts and comparisons; what a table or export shows
+    # comes from shown(), where the savings are the difference of the rounded figures.
     @property
     def cost_sync(self) -> float:
-        return float(quantize_cents(self.exact_total("cost_sync")))
+        return float(self.exact_total("cost_sync"))
 
     @property
     def cost_batch(self) -> float:
-        return float(quantize_cents(self.exact_total("cost_batch")))
+        return float(self.exact_total("cost_batch"))
 
     @property
     def savings(self) -> float:
-        return float(
-            quantize_cents(self.exact_total("cost_sync"))
-            - quantize_cents(self.exact_total("cost_batch"))
-        )
+        return float(self.exact_total("cost_sync") - self.exact_total("cost_batch"))
+
+    @property
+    def shown_savings(self) -> Decimal:
+        """The savings as every table shows them: rounded sync minus rounded batch plan."""
+        return self.shown("cost_sync")[1] - self.shown("cost_batch")[1]
 
     @property
     def savings_pct(self) -> float:
@@ -313,8 +318,8 @@ class ScenarioRun:
         """Workload rows, a total row, then the margin figures and the notes, in the JSON
         contract's snake_case columns (``row`` says what each line is)."""
         data = self.to_dict()
-        columns = [k for k in data["workloads"][0] if k not in _NESTED] if data["workloads"] else []
         rows = [{"row": "workload", **_flat(w)} for w in data["workloads"]]
+        columns = list(rows[0])[1:] if rows else []
         totals = {k: v for k, v in data["totals"].items() if k not in _NESTED}
         rows.append({"row": "total", "name": "", **totals})
         for key, value in (data["margin"] or {}).items():
@@ -441,10 +446,34 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "schema": SCHEMAS["compare"],
             "period": "month",
             "currency": _common_currency(self.runs),
             "scenarios": [run.to_dict() for run in self.runs],
         }
+
+    def csv_frame(self) -> pd.DataFrame:
+        """One row per scenario in the contract's snake_case names, figures as shown."""
+        rows = []
+        for run in self.runs:
+            data = run.to_dict()
+            margin = data["margin"] or {}
+            rows.append(
+                {
+                    "scenario": data["scenario"],
+                    "source": data["source"],
+                    "currency": data["currency"],
+                    "requests": data["totals"]["requests"],
+                    "cost_sync": data["totals"]["cost_sync"],
+                    "cost_batch": data["totals"]["cost_batch"],
+                    "savings": data["totals"]["savings"],
+                    "savings_pct": data["totals"]["savings_pct"],
+                    "gross_margin_sync_pct": margin.get("gross_margin_sync_pct"),
+                    "gross_margin_batch_pct": margin.get("gross_margin_batch_pct"),
+                    "delta_pp": margin.get("delta_pp"),
+                }
+            )
+        return pd.DataFrame(rows)
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -452,9 +481,11 @@ class Comparison:
                 "Scenario": [run.scenario.name for run in self.runs],
                 "File": [Path(run.scenario.source).name for run in self.runs],
                 "Requests/month": [run.requests for run in self.runs],
-                "Sync cost": [run.cost_sync for run in self.runs],
-                "Batch plan cost": [run.cost_batch for run in self.runs],
-                "Savings": [run.savings for run in self.runs],
+                "Sync cost": [run.shown("cost_sync")[1] for run in self.runs],
+                "Batch plan cost": [run.shown("cost_batch")[1] for run in self.runs],
+                "Savings": [
+                    run.shown("cost_sync")[1] - run.shown("cost_batch")[1] for run in self.runs
+                ],
                 "Savings %": [run.savings_pct for run in self.runs],
                 "Gross margin sync": [
                     run.margin.gross_margin_sync_pct if run.margin else math.nan
@@ -502,15 +533,15 @@ class ScenarioDiff:
 
     @property
     def cost_baseline(self) -> float:
-        return float(self.lines["cost_baseline"].sum())
+        return float(sum((Decimal(repr(v)) for v in self.lines["cost_baseline"]), Decimal(0)))
 
     @property
     def cost_proposed(self) -> float:
-        return float(self.lines["cost_proposed"].sum())
+        return float(sum((Decimal(repr(v)) for v in self.lines["cost_proposed"]), Decimal(0)))
 
     @property
     def change(self) -> float:
-        return self.cost_proposed - self.cost_baseline
+        return float(Decimal(repr(self.cost_proposed)) - Decimal(repr(self.cost_baseline)))
 
     def _margin_pct(self, run: ScenarioRun) -> float | None:
         if run.margin is None:
@@ -524,6 +555,7 @@ class ScenarioDiff:
     def to_dict(self) -> dict[str, Any]:
         gm_base, gm_new = self._margin_pct(self.baseline), self._margin_pct(self.proposed)
         return {
+            "schema": SCHEMAS["diff"],
             "baseline": self.baseline.scenario.source,
             "proposed": self.proposed.scenario.source,
             "plan": self.plan,
@@ -546,7 +578,7 @@ class ScenarioDiff:
             "totals": {
                 "cost_baseline": _money(self.cost_baseline),
                 "cost_proposed": _money(self.cost_proposed),
-                "change": _money(self.change),
+                "change": _money(self.cost_proposed - self.cost_baseline),
                 "change_pct": _number(100 * self.change / self.cost_baseline, 4)
                 if self.cost_baseline
                 else None,
@@ -559,6 +591,17 @@ class ScenarioDiff:
                 "delta_pp": _number(gm_new - gm_base, 4),
             },
         }
+
+    def csv_frame(self) -> pd.DataFrame:
+        """The lines, then a ``total`` row, in the contract's snake_case columns."""
+        data = self.to_dict()
+        rows = [{"row": "line", **line} for line in data["lines"]]
+        totals = {k: v for k, v in data["totals"].items()}
+        rows.append({"row": "total", "workload": "", "status": "", **totals})
+        for key, value in (data["margin"] or {}).items():
+            rows.append({"row": "margin", "workload": key, "value": value})
+        columns = ["row", *(data["lines"][0] if data["lines"] else ()), "change_pct", "value"]
+        return pd.DataFrame(rows, columns=list(dict.fromkeys(columns)))
 
     def sections(self) -> list[Section]:
         frame = self.lines[
@@ -634,7 +677,7 @@ class PriceList:
     def notes(self) -> tuple[str, ...]:
         notes = [
             f"Catalogue checked {self.catalogue.checked.isoformat()}; batch = "
-            f"{self.catalogue.batch_multiplier * 100:.0f}% of every token rate."
+            f"{self.catalogue.batch_multiplier * 100:g}% of every token rate."
         ]
         if self.rows["third_party"].astype(bool).any():
             notes.append("* rests only on third-party sources (not confirmed on an official page).")
@@ -642,6 +685,7 @@ class PriceList:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "schema": SCHEMAS["prices"],
             "currency": "USD",
             "unit": "per million tokens",
             "on": self.on.isoformat(),
@@ -649,7 +693,9 @@ class PriceList:
             "batch_multiplier": float(self.catalogue.batch_multiplier),
             "models": [
                 {key: _json_value(value) for key, value in row.items()}
-                for row in self.rows.to_dict(orient="records")
+                for row in self.rows.astype(object)
+                .where(self.rows.notna(), None)
+                .to_dict(orient="records")
             ],
         }
 
@@ -689,6 +735,39 @@ class PriceList:
 
 
 @dataclass(frozen=True)
+class Records:
+    """A plain list of records (a pull's or an import's batches, a calibrated scenario's
+    workloads) as a result every format renders: ``{"schema", key: [records], ...extra}``."""
+
+    schema: str
+    heading: str
+    key: str
+    records: tuple[dict[str, Any], ...]
+    extra: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return self.heading
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            **self.extra,
+            self.key: list(self.records),
+            "notes": list(self.notes),
+        }
+
+    def csv_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([_flat(record) for record in self.records])
+
+    def sections(self) -> list[Section]:
+        frame = self.csv_frame()
+        counts = tuple(c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]))
+        return [Section(self.heading, frame, counts=counts)]
+
+
+@dataclass(frozen=True)
 class FileCheck:
     file: str
     ok: bool
@@ -716,6 +795,7 @@ class ValidationReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "schema": SCHEMAS["validate"],
             "ok": self.ok,
             "files": [
                 {
@@ -928,8 +1008,9 @@ def diff_runs(baseline: ScenarioRun, proposed: ScenarioRun, *, plan: str = "batc
             "give both scenarios the same currency"
         )
     cost = f"cost_{plan}"
-    before = baseline.workloads.set_index("name")
-    after = proposed.workloads.set_index("name")
+    # The figures each run shows (they foot to its total), so the diff's columns foot too.
+    before = baseline.workloads.assign(**{cost: _floats(baseline.shown(cost)[0])}).set_index("name")
+    after = proposed.workloads.assign(**{cost: _floats(proposed.shown(cost)[0])}).set_index("name")
     names = list(dict.fromkeys([*before.index, *after.index]))
     lines = []
     for name in names:
@@ -958,7 +1039,7 @@ def diff_runs(baseline: ScenarioRun, proposed: ScenarioRun, *, plan: str = "batc
                 "requests_proposed": float(a["requests"]) if a is not None else 0.0,
                 "cost_baseline": cost_b,
                 "cost_proposed": cost_a,
-                "change": cost_a - cost_b,
+                "change": float(Decimal(repr(cost_a)) - Decimal(repr(cost_b))),
             }
         )
     return ScenarioDiff(baseline, proposed, plan, pd.DataFrame(lines))
@@ -1029,6 +1110,10 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
 def _money(value: float | None) -> float | None:
     """A money figure for output, to the cent (the arithmetic is never rounded)."""
     return round_cents(value)
+
+
+def _floats(values: Sequence[Decimal]) -> list[float]:
+    return [float(value) for value in values]
 
 
 def _number(value: float | None, digits: int = 6) -> float | int | None:
