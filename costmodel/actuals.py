@@ -356,7 +356,7 @@ def usage_summary(
 
     notes = [
         "Measured from stored Message Batches results; billed at batch rates "
-        f"({catalogue.batch_multiplier * 100:g}% of the standard rates), compared with the "
+        f"({float(catalogue.batch_multiplier * 100):g}% of the standard rates), compared with the "
         "same tokens sent synchronously. Token counts and costs cover succeeded requests; "
         "errored, canceled and expired requests are not billed."
     ]

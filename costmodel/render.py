@@ -86,7 +86,7 @@ def _safe_cells(frame: pd.DataFrame) -> pd.DataFrame:
 
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
+        if not pd.api.types.is_numeric_dtype(out[column].dtype):
             out[column] = out[column].map(safe)
     out.columns = [safe(str(c)) for c in out.columns]
     return out

@@ -677,7 +677,7 @@ class PriceList:
     def notes(self) -> tuple[str, ...]:
         notes = [
             f"Catalogue checked {self.catalogue.checked.isoformat()}; batch = "
-            f"{self.catalogue.batch_multiplier * 100:g}% of every token rate."
+            f"{float(self.catalogue.batch_multiplier * 100):g}% of every token rate."
         ]
         if self.rows["third_party"].astype(bool).any():
             notes.append("* rests only on third-party sources (not confirmed on an official page).")
