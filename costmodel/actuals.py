@@ -419,18 +419,22 @@ def _price_chunk(
     first price, by (model, batch): unpriced, like an unknown model, never $0.
     """
     models = chunk["model"].astype(str)
-    names = models.unique()
-    known_names = {name: catalogue.knows(name) for name in names}
-    known = models.map(known_names).to_numpy(dtype=bool)
+    # Once per distinct model name, then spread to the rows by code: never once per row.
+    codes, names = pd.factorize(models)
+    known_of = np.array([catalogue.knows(str(name)) for name in names], dtype=bool)
+    known = known_of[codes]
     missing = models[~known].value_counts().to_dict()
-    first_price = {
-        name: np.datetime64(catalogue.models[catalogue.resolve(name)].prices[0].effective_from)
-        for name in names
-        if known_names[name]
-    }
-    days = pd.to_datetime(chunk["date"]).to_numpy(dtype="datetime64[D]")
-    firsts = models.map(first_price).to_numpy(dtype="datetime64[D]")
-    too_early = known & (days < firsts)
+    first_of = np.array(
+        [
+            catalogue.models[catalogue.resolve(str(name))].prices[0].effective_from
+            if is_known
+            else date.min
+            for name, is_known in zip(names, known_of, strict=True)
+        ],
+        dtype="datetime64[D]",
+    )
+    days = chunk["date"].to_numpy(dtype="datetime64[D]")
+    too_early = known & (days < first_of[codes])
     early: dict[tuple[str, str], int] = {}
     if too_early.any():
         pairs = pd.DataFrame({"model": models[too_early], "batch": chunk["batch_id"][too_early]})
@@ -471,8 +475,9 @@ def _price_chunk(
             per_key[group] = per_key.get(group, Decimal(0)) + amount
         sums[column] = per_key
     # A key whose usage is all unpriced has no sum; a priced one with no tokens has 0.
+    priced_keys = pd.unique(key[known])
     for column in sums:
-        for group in set(key[known].tolist()):
+        for group in priced_keys:
             sums[column].setdefault(group, Decimal(0))
     return rows, {str(k): int(v) for k, v in missing.items()}, flags, sums, early
 

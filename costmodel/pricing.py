@@ -136,12 +136,13 @@ class PricedUsage:
         span = 16 * max(len(self._entries), 1)
         key = group_codes * span + exact.code
         requests = exact.usage["requests"].to_numpy(dtype="float64")
+        keys = np.unique(key, return_inverse=True)
         rows: list[dict[str, Any]] = []
         with localcontext() as context:
             context.prec = 40  # far more digits than any bounded workload needs
             for j, (component, column) in enumerate(zip(COMPONENTS, COUNT_COLUMNS, strict=True)):
                 counts = exact.usage[column].to_numpy(dtype="float64")
-                for line_key, quantity in _exact_sums(counts, requests, key).items():
+                for line_key, quantity in _exact_sums(counts, requests, key, keys).items():
                     group, code = divmod(line_key, span)
                     model_id, entry = self._entries[code // 16]
                     rate = _decimal_rate(entry, code, j, exact.batch_multiplier, exact.web_batch)
@@ -215,20 +216,31 @@ class _ExactInputs:
     contract_factor: Any  # (model id, tier) -> Decimal
 
 
-def _exact_sums(counts: np.ndarray, requests: np.ndarray, key: np.ndarray) -> dict[int, Decimal]:
-    """Exact ``sum(counts * requests)`` per key, only for keys with a non-zero sum."""
-    used = (counts != 0) & (requests != 0)
-    if not used.any():
+def _exact_sums(
+    counts: np.ndarray, requests: np.ndarray, key: np.ndarray, keys: tuple[np.ndarray, np.ndarray]
+) -> dict[int, Decimal]:
+    """Exact ``sum(counts * requests)`` per key, only for keys with a non-zero sum.
+
+    ``keys`` is ``np.unique(key, return_inverse=True)``, computed once for every component.
+    """
+    quantity = counts * requests
+    total = float(quantity.sum())
+    if total == 0:
         return {}
-    a, b, k = counts[used], requests[used], key[used]
-    largest = float(a.max()) * float(b.max())
-    whole = bool((a == np.floor(a)).all() and (b == np.floor(b)).all())
-    if len(a) > _EXACT_VECTOR_ROWS and whole and largest < 2**53 and largest * len(a) < 2**62:
-        # Every product and every sum is an integer int64 holds exactly.
-        sums = pd.Series((a * b).astype(np.int64)).groupby(k).sum()
-        return {int(line): Decimal(int(value)) for line, value in sums.items() if value}
+    unique, inverse = keys
+    if (
+        len(quantity) > _EXACT_VECTOR_ROWS
+        and total < 2**53
+        and bool((counts == np.floor(counts)).all() and (requests == np.floor(requests)).all())
+    ):
+        # Whole numbers whose every partial sum is below 2**53: float64 adds them exactly.
+        sums = np.bincount(inverse, weights=quantity, minlength=len(unique))
+        return {int(unique[i]): Decimal(int(sums[i])) for i in np.flatnonzero(sums)}
+    used = quantity != 0
     out: dict[int, Decimal] = {}
-    for x, y, line in zip(a.tolist(), b.tolist(), k.tolist(), strict=True):
+    for x, y, line in zip(
+        counts[used].tolist(), requests[used].tolist(), key[used].tolist(), strict=True
+    ):
         product = Decimal(int(x)) if x.is_integer() else Decimal(repr(x))
         product *= Decimal(int(y)) if y.is_integer() else Decimal(repr(y))
         out[line] = out.get(line, Decimal(0)) + product

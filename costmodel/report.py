@@ -481,11 +481,10 @@ class Comparison:
                 "Scenario": [run.scenario.name for run in self.runs],
                 "File": [Path(run.scenario.source).name for run in self.runs],
                 "Requests/month": [run.requests for run in self.runs],
-                "Sync cost": [run.shown("cost_sync")[1] for run in self.runs],
-                "Batch plan cost": [run.shown("cost_batch")[1] for run in self.runs],
-                "Savings": [
-                    run.shown("cost_sync")[1] - run.shown("cost_batch")[1] for run in self.runs
-                ],
+                # Floats of the figures shown (whole cents): charts read this frame too.
+                "Sync cost": [float(run.shown("cost_sync")[1]) for run in self.runs],
+                "Batch plan cost": [float(run.shown("cost_batch")[1]) for run in self.runs],
+                "Savings": [float(run.shown_savings) for run in self.runs],
                 "Savings %": [run.savings_pct for run in self.runs],
                 "Gross margin sync": [
                     run.margin.gross_margin_sync_pct if run.margin else math.nan

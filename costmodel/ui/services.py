@@ -339,7 +339,9 @@ def display_frame(section: Section, currency: str) -> pd.DataFrame:
 def _shown(value: object, fmt: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return str(fmt(float(value)))  # type: ignore[arg-type]
+    if isinstance(value, str):  # "unpriced": never shown as $0
+        return value
+    return str(fmt(value if isinstance(value, Decimal) else float(value)))  # type: ignore[arg-type]
 
 
 def plain_text(text: str) -> str:
