@@ -529,3 +529,15 @@ def test_store_commands_take_format_and_export_real_csvs(tmp_path: Path) -> None
         "--until", "2026-11-03", "--format", "json",
     )  # fmt: skip
     assert strict_json(out)["schema"] == "costmodel.actual/1"
+
+
+def test_the_dashboard_upload_refuses_values_beyond_the_bounds() -> None:
+    from costmodel.errors import ScenarioError
+    from costmodel.ui.services import scenario_from_upload
+
+    data = one_workload("1e30", "1e300").encode()  # type: ignore[arg-type]
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_upload("big.yaml", data)
+    problems = caught.value.problems  # every problem at once, located
+    assert any("big.yaml:4: workloads[0].requests" in p and "1e12" in p for p in problems)
+    assert any("workloads[0].input_tokens" in p and "1e7" in p for p in problems)
