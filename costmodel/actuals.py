@@ -644,7 +644,15 @@ class ActualComparison:
         """Modelled and measured as shown (each column foots); difference = measured - modelled."""
         out = {}
         for column in ("cost_modelled", "cost_actual"):
-            parts = [Decimal(repr(float(v))) for v in self.lines[column]]
+            exact = self.lines.get(f"exact_{column.removeprefix('cost_')}")
+            parts = [
+                e if isinstance(e, Decimal) else Decimal(repr(float(v)))
+                for v, e in zip(
+                    self.lines[column],
+                    exact if exact is not None else [None] * len(self.lines),
+                    strict=True,
+                )
+            ]
             total = quantize_cents(sum(parts, Decimal(0)))
             out[column] = (allocate_cents(parts, total), total)
         modelled, actual = out["cost_modelled"], out["cost_actual"]
@@ -773,16 +781,26 @@ def compare_with_actual(
     days = (until - since).days
     scale = days / scenario.days_per_month
     lines = []
-    for workload in run.workloads.itertuples(index=False):
+    exact_scale = Decimal(days) / Decimal(repr(float(scenario.days_per_month)))
+    billed = summary.exact.get("cost_billed", {})
+    for index, workload in enumerate(run.workloads.itertuples(index=False)):
+        # Exact amounts (Decimal) so that the shown figures are rounded once, from the exact.
+        exact_modelled = (
+            run.exact["cost_batch"].iloc[index] * exact_scale if run.exact is not None else None
+        )
         modelled = float(workload.cost_batch) * scale
         requests_modelled = float(workload.requests) * scale
+        exact_actual = None
         if workload.name in measured.index:
             row = measured.loc[workload.name]
             actual = float(row["cost_billed"]) * rate
+            if workload.name in billed:
+                exact_actual = billed[workload.name] * run.per_usd
             requests_actual = int(row["succeeded"])
             status = "measured"
         else:
             actual, requests_actual, status = 0.0, 0, "no usage found"
+            exact_actual = Decimal(0)
         lines.append(
             {
                 "workload": workload.name,
@@ -793,6 +811,8 @@ def compare_with_actual(
                 "cost_actual": actual,
                 "difference": actual - modelled,
                 "difference_pct": 100 * (actual - modelled) / modelled if modelled else math.nan,
+                "exact_modelled": exact_modelled,
+                "exact_actual": exact_actual,
             }
         )
     names = set(run.workloads["name"])
