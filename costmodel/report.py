@@ -986,10 +986,12 @@ def _notes(
             f"Converted from USD at 1 USD = {fx.per_usd} {fx.code} (rate of "
             f"{fx.as_of.isoformat()}{source})."
         )
-    if scenario.business is not None:
-        shown = fx.code if fx else "USD"
-        moved = f"; shown in {shown} at the same rates" if shown != base else ""
-        notes.append(f"The business block is in {base}{moved}: margins do not depend on it.")
+    shown = fx.code if fx else "USD"
+    if scenario.business is not None and shown != base:
+        notes.append(
+            f"The business block is in {base}, shown in {shown} at the same rates: the gross "
+            "margins do not depend on the display currency."
+        )
     return tuple(notes)
 
 
