@@ -541,3 +541,24 @@ def test_the_dashboard_upload_refuses_values_beyond_the_bounds() -> None:
     problems = caught.value.problems  # every problem at once, located
     assert any("big.yaml:4: workloads[0].requests" in p and "1e12" in p for p in problems)
     assert any("workloads[0].input_tokens" in p and "1e7" in p for p in problems)
+
+
+def test_pull_takes_format_json(api_env: object, tmp_path: Path) -> None:
+    from fake_batches_api import TEST_API_KEY, FakeBatch
+
+    line = succeeded_line(
+        "nightly-1", "claude-haiku-4-5", usage_object(input_tokens=1_000, output_tokens=0)
+    )
+    api_env.add_batch(  # type: ignore[attr-defined]
+        FakeBatch("msgbatch_01Json", datetime(2026, 11, 2, 9, tzinfo=UTC), [line])
+    )
+    code, out, err = invoke(
+        "usage", "pull", "--store", str(tmp_path / "p.duckdb"), "--no-progress", "--format", "json"
+    )
+    assert code == 0, err
+    data = strict_json(out)
+    assert data["schema"] == "costmodel.pull/1" and data["ok"] is True
+    assert data["batches"] == [
+        {"batch_id": "msgbatch_01Json", "outcome": "pulled", "requests": 1, "reason": ""}
+    ]
+    assert TEST_API_KEY not in out + err
