@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -25,12 +26,12 @@ import yaml
 
 from costmodel.catalogue import Catalogue, bundled_catalogue
 from costmodel.errors import CostModelError, StoreError
-from costmodel.money import format_money, round_cents
+from costmodel.money import allocate_cents, format_money, quantize_cents
 from costmodel.pricing import price_usage
-from costmodel.report import ScenarioRun, Section, run_scenario
+from costmodel.report import SCHEMAS, ScenarioRun, Section, run_scenario
 
 if TYPE_CHECKING:
-    from costmodel.scenario import Scenario
+    from costmodel.scenario import Currency, Scenario
     from costmodel.store import Store
 
 __all__ = [
@@ -53,6 +54,9 @@ _TOKEN_FIELDS: Final = {
     "output_tokens": ("output_tokens",),
     "cache_creation_input_tokens": ("cache_write_5m_tokens", "cache_write_1h_tokens"),
     "cache_read_input_tokens": ("cache_read_tokens",),
+    "ephemeral_5m_input_tokens": ("cache_write_5m_tokens",),
+    "ephemeral_1h_input_tokens": ("cache_write_1h_tokens",),
+    "web_search_requests": ("web_search_requests",),
 }
 # Summary fields after the key, with the labels tables give them.
 _COUNT_LABELS: Final = {
@@ -64,6 +68,9 @@ _COUNT_LABELS: Final = {
     "output_tokens": "Output tokens",
     "cache_creation_input_tokens": "Cache writes",
     "cache_read_input_tokens": "Cache reads",
+    "ephemeral_5m_input_tokens": "5m writes",
+    "ephemeral_1h_input_tokens": "1h writes",
+    "web_search_requests": "Web searches",
 }
 _MONEY_LABELS: Final = {
     "cost_billed": "Billed (batch)",
@@ -71,6 +78,7 @@ _MONEY_LABELS: Final = {
     "savings": "Savings",
 }
 _ROW_FIELDS: Final = ("key", *_COUNT_LABELS, *_MONEY_LABELS)
+_UNPRICED: Final = "unpriced"
 
 
 # -- jobs -----------------------------------------------------------------------------------------
@@ -148,30 +156,87 @@ class UsageSummary:
     contract: str | None
     notes: tuple[str, ...] = ()
     currency: str = "USD"
+    # Exact Decimal USD per key: {"cost_billed": {key: Decimal}, "cost_if_sync": {...}};
+    # a key absent from both has no priced usage (its row is unpriced).
+    exact: dict[str, dict[str, Decimal]] = field(default_factory=dict, repr=False)
 
     @property
     def title(self) -> str:
         return f"Usage by {self.by}"
 
+    def _priced(self, key: Any) -> bool:
+        """False for a key whose succeeded usage could not be priced at all."""
+        if not self.exact or any(key in sums for sums in self.exact.values()):
+            return True
+        if "unpriced_requests" not in self.rows:
+            return True
+        return not bool(self.rows.loc[self.rows["key"] == key, "unpriced_requests"].sum())
+
+    def shown(self, column: str) -> tuple[list[Decimal | None], Decimal]:
+        """A cost column as shown: priced rows rounded so they add up to the total (the exact
+        sum of priced usage, rounded once); None for an unpriced row."""
+        keys = list(self.rows["key"])
+        sums = self.exact.get(column)
+        exact = [
+            (sums.get(k, Decimal(0)) if sums is not None else Decimal(repr(float(v))))
+            for k, v in zip(keys, self.rows[column], strict=True)
+        ]
+        priced = [self._priced(k) for k in keys]
+        total = quantize_cents(
+            sum((e for e, p in zip(exact, priced, strict=True) if p), Decimal(0))
+        )
+        parts = iter(allocate_cents([e for e, p in zip(exact, priced, strict=True) if p], total))
+        return [next(parts) if p else None for p in priced], total
+
+    def _money(self) -> dict[str, tuple[list[Decimal | None], Decimal]]:
+        billed, sync = self.shown("cost_billed"), self.shown("cost_if_sync")
+        savings = [
+            None if b is None or s is None else s - b
+            for b, s in zip(billed[0], sync[0], strict=True)
+        ]
+        return {
+            "cost_billed": billed,
+            "cost_if_sync": sync,
+            "savings": (savings, sync[1] - billed[1]),
+        }
+
     def totals(self) -> dict[str, Any]:
         totals: dict[str, Any] = {}
+        money = self._money()
         for name in _ROW_FIELDS[1:]:
+            if name in money:
+                totals[name] = float(money[name][1])
+                continue
             values = self.rows[name] if name in self.rows else pd.Series(dtype=float)
-            totals[name] = (
-                float(values.sum()) if name.startswith(("cost", "sav")) else int(values.sum())
-            )
+            totals[name] = int(values.sum())
+        return totals
+
+    def _money_totals(self) -> dict[str, Any]:
+        totals = self.totals()
+        for name, (_, total) in self._money().items():
+            totals[name] = total
         return totals
 
     def to_dict(self) -> dict[str, Any]:
         def clean(name: str, value: Any) -> Any:
             if name.startswith(("cost", "sav")):
-                return round_cents(float(value))
+                return None if value is None else float(value)
             if name == "key":
                 return str(value)
             return int(value)
 
+        money = self._money()
+        records = []
+        for index, row in enumerate(self.rows.to_dict(orient="records")):
+            record = {
+                name: clean(name, money[name][0][index] if name in money else row[name])
+                for name in _ROW_FIELDS
+            }
+            record["priced"] = record["cost_billed"] is not None
+            records.append(record)
         totals = self.totals()
         return {
+            "schema": SCHEMAS["usage_summary"],
             "by": self.by,
             "currency": self.currency,
             "period": {
@@ -182,21 +247,21 @@ class UsageSummary:
             },
             "batches": self.batches,
             "contract": self.contract,
-            "rows": [
-                {name: clean(name, row[name]) for name in _ROW_FIELDS}
-                for row in self.rows.to_dict(orient="records")
-            ],
+            "rows": records,
             "totals": {name: clean(name, value) for name, value in totals.items()},
+            "aliases": {"cache_creation_input_tokens": "5m + 1h writes (one version: kept)"},
             "notes": list(self.notes),
         }
 
     def csv_frame(self) -> pd.DataFrame:
         data = self.to_dict()
-        return pd.DataFrame(data["rows"], columns=list(_ROW_FIELDS))
+        return pd.DataFrame(data["rows"], columns=[*_ROW_FIELDS, "priced"])
 
     def sections(self) -> list[Section]:
-        frame = self.rows[list(_ROW_FIELDS)].copy()
-        totals = {"key": "Total", **self.totals()}
+        frame = self.rows[list(_ROW_FIELDS)].copy().astype({c: object for c in _MONEY_LABELS})
+        for name, (parts, _) in self._money().items():
+            frame[name] = [_UNPRICED if part is None else part for part in parts]
+        totals = {"key": "Total", **self._money_totals()}
         frame = pd.concat([frame, pd.DataFrame([totals])], ignore_index=True)
         frame.columns = [self.by.capitalize(), *_COUNT_LABELS.values(), *_MONEY_LABELS.values()]
         period = _describe_period(self.first_day, self.last_day)
@@ -249,16 +314,23 @@ def usage_summary(
     key_sql, key_params = _key_sql(by, jobs)
     frames: list[pd.DataFrame] = []
     unpriced: dict[str, int] = {}
+    undated: dict[tuple[str, str], int] = {}  # (model, batch) priced before its first price
     third_party: set[str] = set()
+    exact: dict[str, dict[str, Decimal]] = {"cost_billed": {}, "cost_if_sync": {}}
     for chunk in store.iter_usage_frames(since, until, key_sql=key_sql, key_params=key_params):
         if chunk.empty:
             continue
-        rows, missing, flags = _price_chunk(chunk, catalogue, by)
+        rows, missing, flags, sums, early = _price_chunk(chunk, catalogue, by)
         # summed per chunk, so what is kept grows with the keys, not with the requests
         frames.append(rows.drop(columns=["day"]).assign(succeeded=1).groupby("key").sum())
         third_party |= flags
         for model, count in missing.items():
             unpriced[model] = unpriced.get(model, 0) + count
+        for pair, count in early.items():
+            undated[pair] = undated.get(pair, 0) + count
+        for column, per_key in sums.items():
+            for key, amount in per_key.items():
+                exact[column][key] = exact[column].get(key, Decimal(0)) + amount
     measured = (
         pd.concat(frames).groupby(level=0, sort=False).sum()
         if frames
@@ -283,15 +355,25 @@ def usage_summary(
     ).reset_index(drop=True)
 
     notes = [
-        "Measured from stored Message Batches results; billed at batch rates (50% of the "
-        "standard rates), compared with the same tokens sent synchronously. Token counts and "
-        "costs cover succeeded requests; errored, canceled and expired requests are not billed."
+        "Measured from stored Message Batches results; billed at batch rates "
+        f"({float(catalogue.batch_multiplier * 100):g}% of the standard rates), compared with the "
+        "same tokens sent synchronously. Token counts and costs cover succeeded requests; "
+        "errored, canceled and expired requests are not billed."
     ]
     if unpriced:
         listed = ", ".join(
             f"{model} ({count:,} requests)" for model, count in sorted(unpriced.items())
         )
         notes.append(f"Unpriced, not in the totals: {listed}: unknown to the catalogue.")
+    if undated:
+        listed = ", ".join(
+            f"{model} in batch {batch} ({count:,} requests)"
+            for (model, batch), count in sorted(undated.items())
+        )
+        notes.append(
+            f"Unpriced, not in the totals: {listed}: used before the model's first price in "
+            "the catalogue."
+        )
     if third_party:
         notes.append(
             "Rests on prices from third-party sources only: " + "; ".join(sorted(third_party)) + "."
@@ -309,6 +391,7 @@ def usage_summary(
         batches=span[2],
         contract=catalogue.contract.name if catalogue.contract else None,
         notes=tuple(notes),
+        exact=exact,
     )
 
 
@@ -320,18 +403,43 @@ def _resolve_or_keep(catalogue: Catalogue, model: Any) -> Any:
 
 def _price_chunk(
     chunk: pd.DataFrame, catalogue: Catalogue, by: str
-) -> tuple[pd.DataFrame, dict[str, int], set[str]]:
+) -> tuple[
+    pd.DataFrame,
+    dict[str, int],
+    set[str],
+    dict[str, dict[str, Decimal]],
+    dict[tuple[str, str], int],
+]:
     """Price one chunk of succeeded requests at batch rates and at standard rates.
 
     Returns one row per request (key, day, tokens by kind, cost_billed, cost_if_sync), the
     requests of models the catalogue does not know (counted, with their tokens, at no cost;
-    the caller says so), and the third-party rates the prices rested on.
+    the caller says so), the third-party rates the prices rested on, the exact Decimal cost
+    per key (``cost_billed`` and ``cost_if_sync``), and the requests used before their model's
+    first price, by (model, batch): unpriced, like an unknown model, never $0.
     """
     models = chunk["model"].astype(str)
-    known = models.map({name: catalogue.knows(name) for name in models.unique()}).to_numpy(
-        dtype=bool
-    )
+    # Once per distinct model name, then spread to the rows by code: never once per row.
+    codes, names = pd.factorize(models)
+    known_of = np.array([catalogue.knows(str(name)) for name in names], dtype=bool)
+    known = known_of[codes]
     missing = models[~known].value_counts().to_dict()
+    first_of = np.array(
+        [
+            catalogue.models[catalogue.resolve(str(name))].prices[0].effective_from
+            if is_known
+            else date.min
+            for name, is_known in zip(names, known_of, strict=True)
+        ],
+        dtype="datetime64[D]",
+    )
+    days = chunk["date"].to_numpy(dtype="datetime64[D]")
+    too_early = known & (days < first_of[codes])
+    early: dict[tuple[str, str], int] = {}
+    if too_early.any():
+        pairs = pd.DataFrame({"model": models[too_early], "batch": chunk["batch_id"][too_early]})
+        early = {(str(m), str(b)): int(n) for (m, b), n in pairs.value_counts().to_dict().items()}
+        known = known & ~too_early
     priced = chunk.loc[known]
     billed = price_usage(priced, catalogue, validate=False)
     sync = price_usage(priced.assign(tier="standard"), catalogue, validate=False)
@@ -355,10 +463,23 @@ def _price_chunk(
             },
             "cost_billed": cost_billed,
             "cost_if_sync": cost_if_sync,
+            "unpriced_requests": (~known).astype(np.int64),
         }
     )
     flags = set(billed.third_party) | set(sync.third_party)
-    return rows, {str(k): int(v) for k, v in missing.items()}, flags
+    sums: dict[str, dict[str, Decimal]] = {}
+    for column, result in (("cost_billed", billed), ("cost_if_sync", sync)):
+        lines = result.cost_lines(key[known])
+        per_key: dict[str, Decimal] = {}
+        for group, amount in zip(lines["group"], lines["cost_contracted"], strict=True):
+            per_key[group] = per_key.get(group, Decimal(0)) + amount
+        sums[column] = per_key
+    # A key whose usage is all unpriced has no sum; a priced one with no tokens has 0.
+    priced_keys = pd.unique(key[known])
+    for column in sums:
+        for group in priced_keys:
+            sums[column].setdefault(group, Decimal(0))
+    return rows, {str(k): int(v) for k, v in missing.items()}, flags, sums, early
 
 
 def daily_costs(
@@ -511,8 +632,40 @@ class ActualComparison:
     def days(self) -> int:
         return (self.last_day - self.first_day).days + 1
 
+    def csv_frame(self) -> pd.DataFrame:
+        """Modelled against measured, line by line, then a ``total`` row (contract names)."""
+        data = self.to_dict()
+        rows = [{"row": "line", **line} for line in data["lines"]]
+        rows.append({"row": "total", "workload": "", "status": "", **data["totals"]})
+        columns = ["row", *(data["lines"][0] if data["lines"] else ())]
+        return pd.DataFrame(rows, columns=list(dict.fromkeys(columns)))
+
+    def _shown(self) -> dict[str, tuple[list[Decimal], Decimal]]:
+        """Modelled and measured as shown (each column foots); difference = measured - modelled."""
+        out = {}
+        for column in ("cost_modelled", "cost_actual"):
+            exact = self.lines.get(f"exact_{column.removeprefix('cost_')}")
+            parts = [
+                e if isinstance(e, Decimal) else Decimal(repr(float(v)))
+                for v, e in zip(
+                    self.lines[column],
+                    exact if exact is not None else [None] * len(self.lines),
+                    strict=True,
+                )
+            ]
+            total = quantize_cents(sum(parts, Decimal(0)))
+            out[column] = (allocate_cents(parts, total), total)
+        modelled, actual = out["cost_modelled"], out["cost_actual"]
+        out["difference"] = (
+            [a - m for a, m in zip(actual[0], modelled[0], strict=True)],
+            actual[1] - modelled[1],
+        )
+        return out
+
     def to_dict(self) -> dict[str, Any]:
+        shown = self._shown()
         return {
+            "schema": SCHEMAS["actual"],
             "scenario": self.run.scenario.name,
             "source": self.run.scenario.source,
             "currency": self.run.currency,
@@ -527,19 +680,19 @@ class ActualComparison:
                     "status": row.status,
                     "requests_modelled": round(float(row.requests_modelled), 2),
                     "requests_actual": int(row.requests_actual),
-                    "cost_modelled": round_cents(row.cost_modelled),
-                    "cost_actual": round_cents(row.cost_actual),
-                    "difference": round_cents(row.difference),
+                    "cost_modelled": float(shown["cost_modelled"][0][i]),
+                    "cost_actual": float(shown["cost_actual"][0][i]),
+                    "difference": float(shown["difference"][0][i]),
                     "difference_pct": None
                     if math.isnan(row.difference_pct)
                     else round(row.difference_pct, 2),
                 }
-                for row in self.lines.itertuples(index=False)
+                for i, row in enumerate(self.lines.itertuples(index=False))
             ],
             "totals": {
-                "cost_modelled": round_cents(float(self.lines["cost_modelled"].sum())),
-                "cost_actual": round_cents(float(self.lines["cost_actual"].sum())),
-                "difference": round_cents(float(self.lines["difference"].sum())),
+                "cost_modelled": float(shown["cost_modelled"][1]),
+                "cost_actual": float(shown["cost_actual"][1]),
+                "difference": float(shown["difference"][1]),
             },
             "modelled": self.run.to_dict(),
             "notes": list(self.notes),
@@ -558,7 +711,10 @@ class ActualComparison:
                 "difference_pct",
             ]
         ].copy()
-        modelled, actual = frame["cost_modelled"].sum(), frame["cost_actual"].sum()
+        shown = self._shown()
+        for column in ("cost_modelled", "cost_actual", "difference"):
+            frame[column] = shown[column][0]
+        modelled, actual = shown["cost_modelled"][1], shown["cost_actual"][1]
         total = {
             "workload": "Total",
             "status": "",
@@ -567,7 +723,7 @@ class ActualComparison:
             "cost_modelled": modelled,
             "cost_actual": actual,
             "difference": actual - modelled,
-            "difference_pct": 100 * (actual - modelled) / modelled if modelled else math.nan,
+            "difference_pct": float(100 * (actual - modelled) / modelled) if modelled else math.nan,
         }
         frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
         frame.columns = [
@@ -601,6 +757,7 @@ def compare_with_actual(
     until: date | None = None,
     jobs: JobRule | None = None,
     catalogue: Catalogue | None = None,
+    fx: Currency | None = None,
 ) -> ActualComparison:
     """The scenario's batch plan for the period beside what the store measured for its jobs.
 
@@ -615,25 +772,35 @@ def compare_with_actual(
             raise StoreError("the store holds no usage to compare with; pull or import some first")
         until = until or last + timedelta(days=1)
         since = since or until - timedelta(days=30)
-    run = run_scenario(scenario, catalogue)
+    run = run_scenario(scenario, catalogue, fx=fx)
     summary = usage_summary(
         store, by="job", since=since, until=until, jobs=jobs, catalogue=catalogue
     )
-    rate = float(scenario.currency.per_usd) if scenario.currency else 1.0
+    rate = float(run.per_usd)
     measured = summary.rows.set_index("key")
     days = (until - since).days
     scale = days / scenario.days_per_month
     lines = []
-    for workload in run.workloads.itertuples(index=False):
+    exact_scale = Decimal(days) / Decimal(repr(float(scenario.days_per_month)))
+    billed = summary.exact.get("cost_billed", {})
+    for index, workload in enumerate(run.workloads.itertuples(index=False)):
+        # Exact amounts (Decimal) so that the shown figures are rounded once, from the exact.
+        exact_modelled = (
+            run.exact["cost_batch"].iloc[index] * exact_scale if run.exact is not None else None
+        )
         modelled = float(workload.cost_batch) * scale
         requests_modelled = float(workload.requests) * scale
+        exact_actual = None
         if workload.name in measured.index:
             row = measured.loc[workload.name]
             actual = float(row["cost_billed"]) * rate
+            if workload.name in billed:
+                exact_actual = billed[workload.name] * run.per_usd
             requests_actual = int(row["succeeded"])
             status = "measured"
         else:
             actual, requests_actual, status = 0.0, 0, "no usage found"
+            exact_actual = Decimal(0)
         lines.append(
             {
                 "workload": workload.name,
@@ -644,6 +811,8 @@ def compare_with_actual(
                 "cost_actual": actual,
                 "difference": actual - modelled,
                 "difference_pct": 100 * (actual - modelled) / modelled if modelled else math.nan,
+                "exact_modelled": exact_modelled,
+                "exact_actual": exact_actual,
             }
         )
     names = set(run.workloads["name"])

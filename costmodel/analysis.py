@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 from typing import Final
 
 import numpy as np
@@ -118,6 +119,25 @@ def _margins(
     )
 
 
+def _business_in(scenario: Scenario, fx: Currency | None) -> Scenario:
+    """The scenario with its business block (in the scenario's own currency) converted to
+    ``fx``'s, the currency the curves' costs are in: margins never depend on the display
+    currency."""
+    business = scenario.business
+    if business is None or fx is None:
+        return scenario
+    base = scenario.currency.per_usd if scenario.currency else Decimal(1)
+    if fx.per_usd == base:
+        return scenario
+    factor = float(fx.per_usd / base)
+    return replace(
+        scenario,
+        business=replace(
+            business, revenue=business.revenue * factor, other_cogs=business.other_cogs * factor
+        ),
+    )
+
+
 def _currency_code(fx: Currency | None) -> str:
     return fx.code if fx else "USD"
 
@@ -180,7 +200,7 @@ def volume_curve(
     """
     catalogue = catalogue or catalogue_for(scenario)
     factors = np.asarray(factors, dtype="float64")
-    fx = fx or scenario.currency
+    scenario, fx = _business_in(scenario, fx), fx or scenario.currency
     variants = _volume_variants(scenario, factors)
     sync, batch = plan_costs(variants, catalogue, on=_pricing_day(scenario, on), fx=fx)
     return _volume_frame(scenario, factors, sync, batch, _currency_code(fx))
@@ -240,7 +260,7 @@ def batch_share_curve(
     """
     catalogue = catalogue or catalogue_for(scenario)
     shares = np.asarray(shares, dtype="float64")
-    fx = fx or scenario.currency
+    scenario, fx = _business_in(scenario, fx), fx or scenario.currency
     variants = _share_variants(scenario, shares)
     sync, batch = plan_costs(variants, catalogue, on=_pricing_day(scenario, on), fx=fx)
     return _share_frame(scenario, shares, sync, batch, _currency_code(fx))
@@ -301,7 +321,7 @@ def tornado(
     their figures.
     """
     catalogue = catalogue or catalogue_for(scenario)
-    fx = fx or scenario.currency
+    scenario, fx = _business_in(scenario, fx), fx or scenario.currency
     variants = _tornado_variants(scenario, step)
     sync, batch = plan_costs(variants, catalogue, on=_pricing_day(scenario, on), fx=fx)
     return _tornado_frame(scenario, step, variants, sync, batch, _currency_code(fx))

@@ -10,7 +10,6 @@ start without loading pandas-free extras like streamlit, plotly or anthropic.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -116,8 +115,16 @@ def _currency(code: str | None, rate: str | None, on: str | None, source: str) -
         raise click.BadParameter(
             f"expected a number, got {rate!r}", param_hint="--fx-rate"
         ) from None
-    if not per_usd.is_finite() or per_usd <= 0:
-        raise click.BadParameter("expected a positive number", param_hint="--fx-rate")
+    if not per_usd.is_finite() or per_usd <= 0 or per_usd > 1_000_000:
+        raise click.BadParameter(
+            f"got {rate}; expected a number above 0 and at most 1,000,000 (1e6)",
+            param_hint="--fx-rate",
+        )
+    from costmodel.money import check_currency_code
+
+    problem = check_currency_code(code)
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint="--currency")
     fx_date = _parse_date(on, "--fx-date")
     assert fx_date is not None
     return Currency(code=code.upper(), per_usd=per_usd, as_of=fx_date, source=source)
@@ -232,12 +239,11 @@ def run(
         return
     from costmodel.actuals import compare_with_actual
 
-    if fx is not None:
-        loaded = dataclasses.replace(loaded, currency=fx)
     with _open_store(store, read_only=True) as opened:
         result = compare_with_actual(
             loaded,
             opened,
+            fx=fx,
             since=_parse_date(since, "--since"),
             until=_parse_date(until, "--until"),
             jobs=_job_rule(job_separator, jobs),
@@ -385,6 +391,7 @@ def usage() -> None:
     help="Progress bars on stderr (shown only on a terminal).",
 )
 @store_option
+@format_option
 @friendly_errors
 def pull(
     since: str | None,
@@ -392,6 +399,7 @@ def pull(
     max_retries: int | None,
     progress: bool,
     store: Path | None,
+    fmt: str,
 ) -> None:
     """Store the usage of every ended batch not yet stored (key: ANTHROPIC_API_KEY).
 
@@ -409,8 +417,50 @@ def pull(
             max_retries=max_retries,
             progress=progress,
         )
-    for line in report.describe():
-        click.echo(line, err=not report.ok and line.startswith(("failed", "unavailable")))
+    if fmt == "table":
+        for line in report.describe():
+            click.echo(line, err=not report.ok and line.startswith(("failed", "unavailable")))
+    else:
+        from costmodel.report import SCHEMAS, Records
+
+        outcomes = [
+            *(
+                {"batch_id": o.batch_id, "outcome": "pulled", "requests": o.rows, "reason": ""}
+                for o in report.pulled
+            ),
+            *(
+                {"batch_id": b, "outcome": "already_stored", "requests": 0, "reason": ""}
+                for b in report.already_stored
+            ),
+            *(
+                {"batch_id": b, "outcome": "in_progress", "requests": 0, "reason": ""}
+                for b in report.in_progress
+            ),
+            *(
+                {
+                    "batch_id": o.batch_id,
+                    "outcome": "unavailable",
+                    "requests": 0,
+                    "reason": o.reason,
+                }
+                for o in report.unavailable
+            ),
+            *(
+                {"batch_id": o.batch_id, "outcome": "failed", "requests": 0, "reason": o.reason}
+                for o in report.failed
+            ),
+        ]
+        _emit(
+            Records(
+                SCHEMAS["pull"],
+                "Batches pulled",
+                "batches",
+                tuple(outcomes),
+                {"listed": report.listed, "ok": report.ok},
+                tuple(report.describe()[:1]),
+            ),
+            fmt,
+        )
     if not report.ok:
         sys.exit(report.exit_code)
 
@@ -435,6 +485,7 @@ def pull(
     "a file with any invalid line.",
 )
 @store_option
+@format_option
 @friendly_errors
 def import_(
     files: tuple[Path, ...],
@@ -443,6 +494,7 @@ def import_(
     ended_at: str | None,
     skip_invalid: bool,
     store: Path | None,
+    fmt: str,
 ) -> None:
     """Import saved batch results files (.jsonl, as `results` streams them)."""
     from costmodel.ingest.files import read_results
@@ -450,6 +502,7 @@ def import_(
     if batch_id and len(files) > 1:
         raise click.UsageError("--batch-id names one batch: give one file with it")
     rejected_any = False
+    records: list[dict[str, Any]] = []
     with _open_store(store) as opened:
         for path in files:
             source = read_results(
@@ -461,10 +514,21 @@ def import_(
             )
             written = opened.write_batch(source.batch_meta(), source)
             counts = ", ".join(f"{n:,} {kind}" for kind, n in written.counts.items() if n)
-            click.echo(
-                f"{path}: batch {written.batch_id}: {written.rows:,} requests ({counts or 'none'})"
-            )
             validation = source.validation
+            records.append(
+                {
+                    "file": str(path),
+                    "batch_id": written.batch_id,
+                    "requests": written.rows,
+                    **{kind: int(n) for kind, n in written.counts.items()},
+                    "rejected_lines": int(validation.rejected_count),
+                }
+            )
+            if fmt == "table":
+                click.echo(
+                    f"{path}: batch {written.batch_id}: {written.rows:,} requests "
+                    f"({counts or 'none'})"
+                )
             if validation.rejected_count:
                 rejected_any = True
                 click.echo(
@@ -472,6 +536,10 @@ def import_(
                     f"{validation.describe()}",
                     err=True,
                 )
+    if fmt != "table":
+        from costmodel.report import SCHEMAS, Records
+
+        _emit(Records(SCHEMAS["import"], "Batches imported", "batches", tuple(records)), fmt)
     if rejected_any:
         sys.exit(EXIT_ERROR)
 
@@ -522,6 +590,14 @@ def summary(
 @click.option("--name", help="The scenario's name.")
 @store_option
 @jobs_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("yaml", *FORMATS)),
+    default="yaml",
+    show_default=True,
+    help="Output format: the scenario file (yaml), or its workloads (table, json, csv, markdown).",
+)
 @friendly_errors
 def calibrate(
     job: str | None,
@@ -531,6 +607,7 @@ def calibrate(
     store: Path | None,
     job_separator: str,
     jobs: Path | None,
+    fmt: str,
 ) -> None:
     """Print a scenario fitted from stored usage (redirect it to a .yaml file)."""
     from costmodel.actuals import calibrate as fit
@@ -544,7 +621,35 @@ def calibrate(
             jobs=_job_rule(job_separator, jobs),
             name=name,
         )
-    click.echo(text, nl=False)
+    if fmt == "yaml":
+        click.echo(text, nl=False)
+        return
+    import yaml
+
+    from costmodel.report import SCHEMAS, Records
+
+    fitted = yaml.safe_load(text)
+    workloads = []
+    for w in fitted["workloads"]:
+        requests = w.pop("requests")
+        workloads.append(
+            {
+                "name": w.pop("name"),
+                "model": w.pop("model"),
+                "requests_per_month": requests["count"],
+                **w,
+            }
+        )
+    _emit(
+        Records(
+            SCHEMAS["calibrate"],
+            fitted["name"],
+            "workloads",
+            tuple(workloads),
+            {"scenario": fitted["name"], "days_per_month": fitted["days_per_month"], "yaml": text},
+        ),
+        fmt,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

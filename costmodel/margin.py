@@ -3,7 +3,9 @@
 Gross margin is ``(revenue - cost of goods sold) / revenue``, where cost of goods sold is
 inference plus everything else it takes to serve customers (``other_cogs``: hosting, data,
 support). Batch changes only the inference part, so the margin gained is the savings as a
-share of revenue, never the 50% discount itself. All amounts are monthly and in USD.
+share of revenue, never the batch discount itself. All amounts are monthly and in one currency:
+the scenario's (USD when it names none). :func:`in_currency` shows them in another currency
+without changing the percentages.
 
 :func:`sensitivity` varies one input at a time to show which assumption the result hangs on.
 It takes the figure to study as a function, so this module never prices anything itself.
@@ -20,7 +22,7 @@ import pandas as pd
 from costmodel.errors import ScenarioError
 from costmodel.scenario import PER_REQUEST_COUNTS, Scenario
 
-__all__ = ["SENSITIVITY_COLUMNS", "MarginImpact", "margin_impact", "sensitivity"]
+__all__ = ["SENSITIVITY_COLUMNS", "MarginImpact", "in_currency", "margin_impact", "sensitivity"]
 
 MONTHS_PER_YEAR = 12
 SENSITIVITY_COLUMNS = ("input", "low_value", "high_value", "low_result", "high_result", "swing")
@@ -28,7 +30,7 @@ SENSITIVITY_COLUMNS = ("input", "low_value", "high_value", "low_result", "high_r
 
 @dataclass(frozen=True)
 class MarginImpact:
-    """Gross margin under the synchronous plan and the batch plan, from monthly USD amounts.
+    """Gross margin under the synchronous plan and the batch plan, from monthly amounts.
 
     >>> impact = margin_impact(100_000, 10_000, 10_000, 5_000)
     >>> impact.gross_margin_sync_pct, impact.gross_margin_batch_pct, impact.delta_pp
@@ -40,6 +42,9 @@ class MarginImpact:
     inference_sync: float
     inference_batch: float
     customers: float | None = None
+    # Percentages worked out in the scenario's own currency (see in_currency): a display
+    # conversion must never move a margin, not even in its last float bit.
+    margin_pct: tuple[float, float] | None = None
 
     @property
     def cogs_sync(self) -> float:
@@ -59,10 +64,14 @@ class MarginImpact:
 
     @property
     def gross_margin_sync_pct(self) -> float:
+        if self.margin_pct is not None:
+            return self.margin_pct[0]
         return self.gross_profit_sync / self.revenue * 100
 
     @property
     def gross_margin_batch_pct(self) -> float:
+        if self.margin_pct is not None:
+            return self.margin_pct[1]
         return self.gross_profit_batch / self.revenue * 100
 
     @property
@@ -113,10 +122,10 @@ def margin_impact(
 
     Revenue must be above 0 (a margin is a share of it); costs and customers 0 or more.
     """
-    _check("business.revenue", revenue, "monthly revenue in USD, above 0", positive=True)
-    _check("business.other_cogs", other_cogs, "monthly costs in USD, 0 or more")
-    _check("inference_sync", inference_sync, "a monthly inference cost in USD, 0 or more")
-    _check("inference_batch", inference_batch, "a monthly inference cost in USD, 0 or more")
+    _check("business.revenue", revenue, "monthly revenue, above 0", positive=True)
+    _check("business.other_cogs", other_cogs, "monthly costs, 0 or more")
+    _check("inference_sync", inference_sync, "a monthly inference cost, 0 or more")
+    _check("inference_batch", inference_batch, "a monthly inference cost, 0 or more")
     if customers is not None:
         _check("business.customers", customers, "a number of customers, 0 or more")
     return MarginImpact(
@@ -125,6 +134,24 @@ def margin_impact(
         float(inference_sync),
         float(inference_batch),
         None if customers is None else float(customers),
+    )
+
+
+def in_currency(impact: MarginImpact, factor: float) -> MarginImpact:
+    """``impact`` with every amount times ``factor`` (a currency conversion) and the gross
+    margins of the original, so the percentages never depend on the display currency.
+
+    >>> shown = in_currency(margin_impact(100_000, 10_000, 412.5, 206.25), 0.5)
+    >>> shown.revenue, round(shown.gross_margin_sync_pct, 2)
+    (50000.0, 89.59)
+    """
+    return MarginImpact(
+        impact.revenue * factor,
+        impact.other_cogs * factor,
+        impact.inference_sync * factor,
+        impact.inference_batch * factor,
+        impact.customers,
+        (impact.gross_margin_sync_pct, impact.gross_margin_batch_pct),
     )
 
 

@@ -14,27 +14,32 @@ How the modifiers stack, in the order Anthropic bills them:
 4. **Contract.** A user's negotiated factor per (model, tier) turns list cost into contracted
    cost.
 
-Money: rates are exact decimals in the catalogue; the vectorised arithmetic here runs in
-float64, whose error over millions of requests stays far below a cent (the tests check the
-total against a ``decimal.Decimal`` reference). Round only for display.
+Money: rates are exact decimals in the catalogue. The vectorised arithmetic here runs in
+float64 and gives the per-row figures and curves; every total people read comes from
+:meth:`PricedUsage.cost_lines`, which sums integer token counts per price key (model, price
+entry, long-context band, tier, geo, speed, component) and multiplies them by the catalogue's
+``Decimal`` rates, so no float ever decides a cent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from decimal import Decimal, localcontext
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from costmodel.catalogue import RATE_FIELDS, Catalogue, PriceEntry
 from costmodel.errors import UnpricedError
-from costmodel.usage import TOKEN_COLUMNS, equals, validate_usage
+from costmodel.usage import COUNT_COLUMNS, TOKEN_COLUMNS, equals, validate_usage
 
 __all__ = [
     "COMPONENTS",
     "COST_COLUMNS",
+    "LINE_COLUMNS",
     "PricedUsage",
     "price_usage",
 ]
@@ -83,6 +88,7 @@ class PricedUsage:
         self.third_party = third_party  # "model: field" pairs resting on third-party sources
         self.price_entries = price_entries  # every (model id, entry) the usage was priced with
         self._frame: pd.DataFrame | None = None
+        self._exact: _ExactInputs | None = None
 
     def model_ids(self) -> pd.Categorical:
         """The catalogue id each row resolved to."""
@@ -107,6 +113,63 @@ class PricedUsage:
     def total_contracted(self) -> float:
         return float(self.cost_contracted.sum())
 
+    def cost_lines(self, groups: Any = None) -> pd.DataFrame:
+        """Exact cost lines: one per group, price key and component (see :data:`LINE_COLUMNS`).
+
+        ``groups`` labels each row (a workload, a model, a day...; ``None``: one group). Each
+        line's ``quantity`` is the exact sum of that component's count (tokens, or web
+        searches) over the group's rows with that price key, times ``requests``; ``rate`` is
+        the catalogue's ``Decimal`` rate with the modifiers folded in (USD per million tokens,
+        or per 1,000 searches), and ``cost`` / ``cost_contracted`` are Decimal USD. Nothing
+        here is rounded: round the sums you show, once.
+        """
+        exact = self._exact
+        if exact is None or len(self._index) == 0:
+            return pd.DataFrame(columns=list(LINE_COLUMNS))
+        if groups is None:
+            group_codes = np.zeros(len(self._index), dtype=np.int64)
+            labels: list[Any] = [None]
+        else:
+            group_codes, uniques = pd.factorize(np.asarray(groups, dtype=object))
+            labels = list(uniques)
+            group_codes = group_codes.astype(np.int64)
+        span = 16 * max(len(self._entries), 1)
+        key = group_codes * span + exact.code
+        requests = exact.usage["requests"].to_numpy(dtype="float64")
+        keys = np.unique(key, return_inverse=True)
+        rows: list[dict[str, Any]] = []
+        with localcontext() as context:
+            context.prec = 40  # far more digits than any bounded workload needs
+            for j, (component, column) in enumerate(zip(COMPONENTS, COUNT_COLUMNS, strict=True)):
+                counts = exact.usage[column].to_numpy(dtype="float64")
+                for line_key, quantity in _exact_sums(counts, requests, key, keys).items():
+                    group, code = divmod(line_key, span)
+                    model_id, entry = self._entries[code // 16]
+                    rate = _decimal_rate(entry, code, j, exact.batch_multiplier, exact.web_batch)
+                    if rate is None:  # price_usage has refused usage of an unpublished rate
+                        raise UnpricedError(f"{model_id} has no published {component} rate")
+                    per = _PER_SEARCH if component == "web_search" else _PER_TOKEN
+                    cost = quantity * rate / per
+                    tier = "batch" if code & 4 else "standard"
+                    rows.append(
+                        {
+                            "group": labels[group],
+                            "model_id": model_id,
+                            "price_from": entry.effective_from.isoformat(),
+                            "long_context": bool(code & 8),
+                            "tier": tier,
+                            "inference_geo": "us" if code & 2 else "global",
+                            "speed": "fast" if code & 1 else "standard",
+                            "component": component,
+                            "quantity": quantity,
+                            "unit": "1k searches" if per == _PER_SEARCH else "MTok",
+                            "rate": rate,
+                            "cost": cost,
+                            "cost_contracted": cost * exact.contract_factor(model_id, tier),
+                        }
+                    )
+        return pd.DataFrame(rows, columns=list(LINE_COLUMNS))
+
     @property
     def costs(self) -> pd.DataFrame:
         if self._frame is None:
@@ -117,6 +180,94 @@ class PricedUsage:
             frame["long_context"] = self._long_context
             self._frame = frame
         return self._frame
+
+
+LINE_COLUMNS: Final = (
+    "group",
+    "model_id",
+    "price_from",
+    "long_context",
+    "tier",
+    "inference_geo",
+    "speed",
+    "component",
+    "quantity",
+    "unit",
+    "rate",
+    "cost",
+    "cost_contracted",
+)
+_PER_TOKEN: Final = Decimal(1_000_000)
+_PER_SEARCH: Final = Decimal(1_000)
+# Above this many rows the exact sums run vectorised on int64; below it (a scenario's few
+# rows, or counts that are not whole) they run per row in Decimal.
+_EXACT_VECTOR_ROWS: Final = 4096
+
+
+@dataclass(frozen=True)
+class _ExactInputs:
+    """What :meth:`PricedUsage.cost_lines` needs beyond the float pass: the counts and, per
+    row, the combination code (entry * 16 + long_context * 8 + batch * 4 + us * 2 + fast)."""
+
+    usage: pd.DataFrame
+    code: np.ndarray
+    batch_multiplier: Decimal
+    web_batch: bool  # whether the batch discount applies to web search
+    contract_factor: Any  # (model id, tier) -> Decimal
+
+
+def _exact_sums(
+    counts: np.ndarray, requests: np.ndarray, key: np.ndarray, keys: tuple[np.ndarray, np.ndarray]
+) -> dict[int, Decimal]:
+    """Exact ``sum(counts * requests)`` per key, only for keys with a non-zero sum.
+
+    ``keys`` is ``np.unique(key, return_inverse=True)``, computed once for every component.
+    """
+    quantity = counts * requests
+    total = float(quantity.sum())
+    if total == 0:
+        return {}
+    unique, inverse = keys
+    if (
+        len(quantity) > _EXACT_VECTOR_ROWS
+        and total < 2**53
+        and bool((counts == np.floor(counts)).all() and (requests == np.floor(requests)).all())
+    ):
+        # Whole numbers whose every partial sum is below 2**53: float64 adds them exactly.
+        sums = np.bincount(inverse, weights=quantity, minlength=len(unique))
+        return {int(unique[i]): Decimal(int(sums[i])) for i in np.flatnonzero(sums)}
+    used = quantity != 0
+    out: dict[int, Decimal] = {}
+    for x, y, line in zip(
+        counts[used].tolist(), requests[used].tolist(), key[used].tolist(), strict=True
+    ):
+        product = Decimal(int(x)) if x.is_integer() else Decimal(repr(x))
+        product *= Decimal(int(y)) if y.is_integer() else Decimal(repr(y))
+        out[line] = out.get(line, Decimal(0)) + product
+    return {line: value for line, value in out.items() if value}
+
+
+def _decimal_rate(
+    entry: PriceEntry, code: int, component: int, batch_multiplier: Decimal, web_batch: bool
+) -> Decimal | None:
+    """The exact rate of one combination code and component, the modifiers folded in as
+    :func:`_effective_rates` folds them for the float pass (USD/MTok; web search per 1k)."""
+    batch = bool(code & 4)
+    if component == len(RATE_FIELDS):  # web search: a fee per use, no token modifiers
+        fee = entry.web_search_per_1k
+        if fee is None:
+            return None
+        return fee * batch_multiplier if batch and web_batch else fee
+    rates = entry.long_context.rates if code & 8 and entry.long_context else entry.rates
+    base = getattr(rates, RATE_FIELDS[component])
+    if base is None:
+        return None
+    multiplier = batch_multiplier if batch else Decimal(1)
+    if code & 2:
+        multiplier *= Decimal(entry.inference_geo.get("us", 1))
+    if code & 1:
+        multiplier *= entry.fast_multiplier or Decimal(1)
+    return base * multiplier
 
 
 def _entry_index(
@@ -309,7 +460,7 @@ def price_usage(
     components["cost_web_search"] = web
 
     used = np.unique(np.flatnonzero(present) // 16)
-    return PricedUsage(
+    priced = PricedUsage(
         index=usage.index,
         components=components,
         total=row_total,
@@ -320,6 +471,17 @@ def price_usage(
         third_party=_third_party_used(entries, present, token_sums, searched_entries),
         price_entries=tuple(entries[i] for i in used),
     )
+    code = (entry_of_row.astype(np.int64) << 4) | (long_context.astype(np.int64) << 3)
+    code |= (is_batch.astype(np.int64) << 2) | (is_us.astype(np.int64) << 1)
+    code |= is_fast.astype(np.int64)
+    priced._exact = _ExactInputs(
+        usage=usage,
+        code=code,
+        batch_multiplier=catalogue.batch_multiplier,
+        web_batch=bool(catalogue.batch_discounts_web_search),
+        contract_factor=catalogue.contract_factor,
+    )
+    return priced
 
 
 # Rows are priced in blocks this size so that each block's temporaries stay in the CPU cache:

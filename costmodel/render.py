@@ -14,13 +14,14 @@ import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final, Protocol
 
 import pandas as pd
 
 from costmodel.money import format_money, format_percent, format_points
 
-__all__ = ["FORMATS", "Renderable", "clean_text", "render"]
+__all__ = ["FORMATS", "Renderable", "clean_text", "render", "strict", "to_json"]
 
 FORMATS: Final = ("table", "json", "csv", "markdown")
 
@@ -43,10 +44,10 @@ def render(
     """Render ``result`` in ``fmt`` (one of :data:`FORMATS`)."""
     currency = currency or result.to_dict().get("currency") or "USD"
     if fmt == "json":
-        return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return to_json(result.to_dict())
     if fmt == "csv":
         frame = result.csv_frame() if hasattr(result, "csv_frame") else result.sections()[0].frame
-        return _clean_frame(frame).to_csv(index=False, lineterminator="\n")
+        return _safe_cells(_clean_frame(frame)).to_csv(index=False, lineterminator="\n")
     if fmt == "markdown":
         return _markdown(result, currency)
     if fmt == "table":
@@ -54,11 +55,53 @@ def render(
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
+def strict(value: Any) -> Any:
+    """``value`` with every non-finite float as ``None`` and Decimals as numbers: strict JSON
+    (an unknown figure is ``null``, and the result's notes say why)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, dict):
+        return {key: strict(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict(item) for item in value]
+    return value
+
+
+def to_json(data: dict[str, Any]) -> str:
+    """Strict JSON (RFC 8259): never NaN or Infinity."""
+    return json.dumps(strict(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV injection").
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run are prefixed with ``'``; numbers are left as
+    they are (a negative amount is a number, not a formula), so only ``str`` values change."""
+
+    def safe(value: object) -> object:
+        if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+            return "'" + value
+        return value
+
+    out = frame.copy()
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column].dtype):
+            out[column] = out[column].map(safe)
+    out.columns = [safe(str(c)) for c in out.columns]
+    return out
+
+
 def _cell(section: Any, column: str, value: object, currency: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if column in section.money:
-        return format_money(float(value), currency)  # type: ignore[arg-type]
+        if isinstance(value, str):  # "unpriced"
+            return value
+        return format_money(value, currency)  # type: ignore[arg-type]
     if column in section.percent:
         return format_percent(float(value))  # type: ignore[arg-type]
     if column in section.points:

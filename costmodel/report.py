@@ -20,20 +20,29 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 
 from costmodel.catalogue import RATE_FIELDS, Catalogue, bundled_catalogue, load_price_file
 from costmodel.errors import CostModelError
-from costmodel.margin import MarginImpact, margin_impact
-from costmodel.money import format_money, format_percent, format_points, round_cents
+from costmodel.margin import MarginImpact, in_currency, margin_impact
+from costmodel.money import (
+    allocate_cents,
+    format_money,
+    format_percent,
+    format_points,
+    quantize_cents,
+    round_cents,
+)
 from costmodel.pricing import PricedUsage, price_usage
 from costmodel.scenario import Currency, Scenario, usage_for_plan
 
 __all__ = [
+    "SCHEMAS",
     "Comparison",
     "PriceList",
+    "Records",
     "ScenarioDiff",
     "ScenarioRun",
     "Section",
@@ -44,6 +53,23 @@ __all__ = [
     "run_scenario",
     "validate_files",
 ]
+
+
+# Every JSON object names its contract and version here, and nowhere else (README, "JSON output").
+# A version goes up when a field changes meaning or goes away; added fields keep the version.
+SCHEMAS: Final = {
+    "run": "costmodel.run/2",
+    "compare": "costmodel.compare/2",
+    "diff": "costmodel.diff/2",
+    "prices": "costmodel.prices/2",
+    "validate": "costmodel.validate/1",
+    "usage_summary": "costmodel.usage_summary/2",
+    "actual": "costmodel.actual/1",
+    "calibrate": "costmodel.calibrate/1",
+    "import": "costmodel.import/1",
+    "pull": "costmodel.pull/1",
+}
+_PLAN_COSTS: Final = ("cost_sync", "cost_batch", "list_cost_sync", "list_cost_batch")
 
 
 @dataclass(frozen=True)
@@ -70,23 +96,56 @@ class ScenarioRun:
     price_date: date
     catalogue_checked: date
     notes: tuple[str, ...] = ()
+    # Exact amounts in ``currency``: one row per workload (in ``workloads`` order), columns
+    # cost_sync, cost_batch, list_cost_sync, list_cost_batch as Decimal. ``workloads`` holds
+    # the same amounts as floats, for charts.
+    exact: pd.DataFrame | None = field(default=None, repr=False)
+    # The pricing engine's exact cost lines (USD), with a ``plan`` column (sync, batch).
+    lines: pd.DataFrame | None = field(default=None, repr=False)
+    per_usd: Decimal = Decimal(1)  # units of ``currency`` per USD
 
     # -- totals ---------------------------------------------------------------------------------
+    def exact_total(self, column: str) -> Decimal:
+        """The exact total of a cost column (see ``exact``), unrounded."""
+        if self.exact is None:
+            return Decimal(repr(float(self.workloads[column].sum())))
+        return sum(self.exact[column], Decimal(0))
+
+    def shown(self, column: str) -> tuple[list[Decimal], Decimal]:
+        """The figures a table shows for a cost column: the parts, rounded so that they add up
+        to the total, and the total (the exact sum rounded once)."""
+        if self.exact is None:
+            parts = [Decimal(repr(float(v))) for v in self.workloads[column]]
+        else:
+            parts = list(self.exact[column])
+        total = quantize_cents(sum(parts, Decimal(0)))
+        return allocate_cents(parts, total), total
+
+    # Floats of the exact totals, for charts and comparisons; what a table or export shows
+    # comes from shown(), where the savings are the difference of the rounded figures.
     @property
     def cost_sync(self) -> float:
-        return float(self.workloads["cost_sync"].sum())
+        return float(self.exact_total("cost_sync"))
 
     @property
     def cost_batch(self) -> float:
-        return float(self.workloads["cost_batch"].sum())
+        return float(self.exact_total("cost_batch"))
 
     @property
     def savings(self) -> float:
-        return self.cost_sync - self.cost_batch
+        return float(self.exact_total("cost_sync") - self.exact_total("cost_batch"))
+
+    @property
+    def shown_savings(self) -> Decimal:
+        """The savings as every table shows them: rounded sync minus rounded batch plan."""
+        return self.shown("cost_sync")[1] - self.shown("cost_batch")[1]
 
     @property
     def savings_pct(self) -> float:
-        return 100.0 * self.savings / self.cost_sync if self.cost_sync else 0.0
+        sync = self.exact_total("cost_sync")
+        if not sync:
+            return 0.0
+        return float(100 * (sync - self.exact_total("cost_batch")) / sync)
 
     @property
     def requests(self) -> float:
@@ -97,33 +156,99 @@ class ScenarioRun:
         return self.scenario.name
 
     # -- outputs --------------------------------------------------------------------------------
+    def _shown_margin(self) -> dict[str, Decimal] | None:
+        """The margin table's amounts as shown: inference is the shown total, COGS = other
+        COGS + inference and gross profit = revenue - COGS, so the table foots."""
+        if self.margin is None:
+            return None
+        m = self.margin
+        revenue, other = quantize_cents(m.revenue), quantize_cents(m.other_cogs)
+        out = {"revenue": revenue, "other_cogs": other}
+        for plan in ("sync", "batch"):
+            inference = self.shown(f"cost_{plan}")[1]
+            out[f"inference_{plan}"] = inference
+            out[f"cogs_{plan}"] = other + inference
+            out[f"gross_profit_{plan}"] = revenue - other - inference
+        return out
+
+    def _components(self, index: int, name: str) -> list[dict[str, Any]]:
+        """The workload's cost by component and price key, both plans, footing to its costs."""
+        if self.lines is None or self.lines.empty:
+            return []
+        shown = {column: self.shown(column)[0][index] for column in _PLAN_COSTS}
+        out: list[dict[str, Any]] = []
+        for plan in ("sync", "batch"):
+            lines = self.lines[(self.lines["group"] == name) & (self.lines["plan"] == plan)]
+            costs = [c * self.per_usd for c in lines["cost_contracted"]]
+            listed = [c * self.per_usd for c in lines["cost"]]
+            cost_parts = allocate_cents(costs, shown[f"cost_{plan}"])
+            list_parts = allocate_cents(listed, shown[f"list_cost_{plan}"])
+            for line, cost, list_cost in zip(
+                lines.itertuples(index=False), cost_parts, list_parts, strict=True
+            ):
+                out.append(
+                    {
+                        "plan": plan,
+                        "component": line.component,
+                        "tier": line.tier,
+                        "model": line.model_id,
+                        "price_from": line.price_from,
+                        "long_context": line.long_context,
+                        "inference_geo": line.inference_geo,
+                        "speed": line.speed,
+                        "quantity": _number(float(line.quantity)),
+                        "unit": line.unit,
+                        "rate": float(line.rate * self.per_usd),
+                        "cost": float(cost),
+                        "list_cost": float(list_cost),
+                    }
+                )
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        workloads = [
-            {
-                "name": row.name,
-                "model": row.model,
-                "requests": _number(row.requests),
-                "input_tokens": _number(row.input_tokens),
-                "output_tokens": _number(row.output_tokens),
-                "cache_write_tokens": _number(row.cache_write_tokens),
-                "cache_read_tokens": _number(row.cache_read_tokens),
-                "batch_share": _number(row.batch_share),
-                "cost_sync": _money(row.cost_sync),
-                "cost_batch": _money(row.cost_batch),
-                "savings": _money(row.savings),
-                "list_cost_sync": _money(row.list_cost_sync),
-                "list_cost_batch": _money(row.list_cost_batch),
-            }
-            for row in self.workloads.itertuples(index=False)
-        ]
+        shown = {column: self.shown(column) for column in _PLAN_COSTS}
+        workloads = []
+        for index, row in enumerate(self.workloads.itertuples(index=False)):
+            sync, batch = shown["cost_sync"][0][index], shown["cost_batch"][0][index]
+            write_5m = float(row.cache_write_5m_tokens)
+            write_1h = float(row.cache_write_1h_tokens)
+            workloads.append(
+                {
+                    "name": row.name,
+                    "model": row.model,
+                    "requests": _number(row.requests),
+                    "input_tokens": _number(row.input_tokens),
+                    "output_tokens": _number(row.output_tokens),
+                    # 5-minute + 1-hour writes; an alias of cache_creation_input_tokens
+                    "cache_write_tokens": _number(row.cache_write_tokens),
+                    # alias of cache_read_input_tokens
+                    "cache_read_tokens": _number(row.cache_read_tokens),
+                    "cache_creation_input_tokens": _number(write_5m + write_1h),
+                    "cache_creation": {
+                        "ephemeral_5m_input_tokens": _number(write_5m),
+                        "ephemeral_1h_input_tokens": _number(write_1h),
+                    },
+                    "cache_read_input_tokens": _number(row.cache_read_tokens),
+                    "server_tool_use": {"web_search_requests": _number(row.web_search_requests)},
+                    "batch_share": _number(row.batch_share),
+                    "cost_sync": float(sync),
+                    "cost_batch": float(batch),
+                    "savings": float(sync - batch),
+                    "list_cost_sync": float(shown["list_cost_sync"][0][index]),
+                    "list_cost_batch": float(shown["list_cost_batch"][0][index]),
+                    "components": self._components(index, row.name),
+                }
+            )
         margin = None
         if self.margin is not None:
             m = self.margin
+            amounts = self._shown_margin()
+            assert amounts is not None
             margin = {
-                "revenue": _money(m.revenue),
-                "other_cogs": _money(m.other_cogs),
-                "cogs_sync": _money(m.cogs_sync),
-                "cogs_batch": _money(m.cogs_batch),
+                "revenue": float(amounts["revenue"]),
+                "other_cogs": float(amounts["other_cogs"]),
+                "cogs_sync": float(amounts["cogs_sync"]),
+                "cogs_batch": float(amounts["cogs_batch"]),
                 "gross_margin_sync_pct": _number(m.gross_margin_sync_pct, 4),
                 "gross_margin_batch_pct": _number(m.gross_margin_batch_pct, 4),
                 "delta_pp": _number(m.delta_pp, 4),
@@ -135,12 +260,19 @@ class ScenarioRun:
                 "equivalent_revenue": _money(m.equivalent_revenue)
                 if m.equivalent_revenue is not None
                 else None,
+                "inference_sync": float(amounts["inference_sync"]),
+                "inference_batch": float(amounts["inference_batch"]),
+                "gross_profit_sync": float(amounts["gross_profit_sync"]),
+                "gross_profit_batch": float(amounts["gross_profit_batch"]),
             }
+        totals_by_component = self._component_totals()
         return {
+            "schema": SCHEMAS["run"],
             "scenario": self.scenario.name,
             "source": self.scenario.source,
             "period": "month",
             "currency": self.currency,
+            "scenario_currency": self.scenario.currency.code if self.scenario.currency else "USD",
             "fx": _fx_dict(self.fx),
             "price_date": self.price_date.isoformat(),
             "catalogue_checked": self.catalogue_checked.isoformat(),
@@ -148,20 +280,53 @@ class ScenarioRun:
             "workloads": workloads,
             "totals": {
                 "requests": _number(self.requests),
-                "cost_sync": _money(self.cost_sync),
-                "cost_batch": _money(self.cost_batch),
-                "savings": _money(self.savings),
+                "cost_sync": float(shown["cost_sync"][1]),
+                "cost_batch": float(shown["cost_batch"][1]),
+                "savings": float(shown["cost_sync"][1] - shown["cost_batch"][1]),
                 "savings_pct": _number(self.savings_pct, 4),
-                "list_cost_sync": _money(float(self.workloads["list_cost_sync"].sum())),
-                "list_cost_batch": _money(float(self.workloads["list_cost_batch"].sum())),
+                "list_cost_sync": float(shown["list_cost_sync"][1]),
+                "list_cost_batch": float(shown["list_cost_batch"][1]),
+                "components": totals_by_component,
             },
             "margin": margin,
             "notes": list(self.notes),
         }
 
+    def _component_totals(self) -> list[dict[str, Any]]:
+        """Cost by plan and component over every workload (exact sums, rounded once)."""
+        if self.lines is None or self.lines.empty:
+            return []
+        out = []
+        for (plan, component), lines in self.lines.groupby(["plan", "component"], sort=False):
+            out.append(
+                {
+                    "plan": plan,
+                    "component": component,
+                    "quantity": _number(float(sum(lines["quantity"], Decimal(0)))),
+                    "unit": lines["unit"].iloc[0],
+                    "cost": float(
+                        quantize_cents(sum(lines["cost_contracted"], Decimal(0)) * self.per_usd)
+                    ),
+                    "list_cost": float(
+                        quantize_cents(sum(lines["cost"], Decimal(0)) * self.per_usd)
+                    ),
+                }
+            )
+        return out
+
     def csv_frame(self) -> pd.DataFrame:
-        """Workload rows with the JSON contract's column names and plain numbers."""
-        return pd.DataFrame(self.to_dict()["workloads"])
+        """Workload rows, a total row, then the margin figures and the notes, in the JSON
+        contract's snake_case columns (``row`` says what each line is)."""
+        data = self.to_dict()
+        rows = [{"row": "workload", **_flat(w)} for w in data["workloads"]]
+        columns = list(rows[0])[1:] if rows else []
+        totals = {k: v for k, v in data["totals"].items() if k not in _NESTED}
+        rows.append({"row": "total", "name": "", **totals})
+        for key, value in (data["margin"] or {}).items():
+            rows.append({"row": "margin", "name": key, "value": value})
+        rows.extend({"row": "note", "name": "", "value": note} for note in data["notes"])
+        order = ["row", *columns, "savings_pct", "value"]
+        return pd.DataFrame(rows, columns=list(dict.fromkeys(order)))
 
     def sections(self) -> list[Section]:
         frame = self.workloads[
@@ -178,6 +343,12 @@ class ScenarioRun:
             ]
         ].copy()
         frame["batch_share"] = frame["batch_share"] * 100
+        shown = {column: self.shown(column) for column in _PLAN_COSTS}
+        frame["cost_sync"] = shown["cost_sync"][0]
+        frame["cost_batch"] = shown["cost_batch"][0]
+        frame["savings"] = [
+            a - b for a, b in zip(shown["cost_sync"][0], shown["cost_batch"][0], strict=True)
+        ]
         total = {
             "name": "Total",
             "model": "",
@@ -185,9 +356,9 @@ class ScenarioRun:
             "input_tokens": frame["input_tokens"].sum(),
             "output_tokens": frame["output_tokens"].sum(),
             "batch_share": math.nan,
-            "cost_sync": self.cost_sync,
-            "cost_batch": self.cost_batch,
-            "savings": self.savings,
+            "cost_sync": shown["cost_sync"][1],
+            "cost_batch": shown["cost_batch"][1],
+            "savings": shown["cost_sync"][1] - shown["cost_batch"][1],
         }
         frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
         frame.columns = [
@@ -203,15 +374,9 @@ class ScenarioRun:
         ]
         money = ("Sync", "Batch plan", "Savings")
         if self.contract:
+            frame.insert(6, "List sync", [*shown["list_cost_sync"][0], shown["list_cost_sync"][1]])
             frame.insert(
-                6,
-                "List sync",
-                [*self.workloads["list_cost_sync"], self.workloads["list_cost_sync"].sum()],
-            )
-            frame.insert(
-                7,
-                "List batch",
-                [*self.workloads["list_cost_batch"], self.workloads["list_cost_batch"].sum()],
+                7, "List batch", [*shown["list_cost_batch"][0], shown["list_cost_batch"][1]]
             )
             money = ("List sync", "List batch", *money)
         sections = [
@@ -224,17 +389,19 @@ class ScenarioRun:
             )
         ]
         if self.margin is not None:
-            sections.append(_margin_section(self.margin, self.currency))
+            amounts = self._shown_margin()
+            assert amounts is not None
+            sections.append(_margin_section(self.margin, self.currency, amounts))
         return sections
 
 
-def _margin_section(m: MarginImpact, currency: str) -> Section:
+def _margin_section(m: MarginImpact, currency: str, a: dict[str, Decimal]) -> Section:
     rows: list[tuple[str, object, object]] = [
-        ("Revenue", m.revenue, m.revenue),
-        ("Other COGS", m.other_cogs, m.other_cogs),
-        ("Inference", m.inference_sync, m.inference_batch),
-        ("COGS", m.cogs_sync, m.cogs_batch),
-        ("Gross profit", m.gross_profit_sync, m.gross_profit_batch),
+        ("Revenue", a["revenue"], a["revenue"]),
+        ("Other COGS", a["other_cogs"], a["other_cogs"]),
+        ("Inference", a["inference_sync"], a["inference_batch"]),
+        ("COGS", a["cogs_sync"], a["cogs_batch"]),
+        ("Gross profit", a["gross_profit_sync"], a["gross_profit_batch"]),
     ]
     frame = pd.DataFrame(rows, columns=["Figure (monthly)", "Sync", "Batch plan"])
     summary = [
@@ -260,7 +427,7 @@ def _margin_section(m: MarginImpact, currency: str) -> Section:
         )
     figures = frame.astype(object)
     for column in ("Sync", "Batch plan"):
-        figures[column] = [format_money(float(v), currency) for v in frame[column]]
+        figures[column] = [format_money(v, currency) for v in frame[column]]
     full = pd.concat([figures, pd.DataFrame(summary, columns=frame.columns)], ignore_index=True)
     return Section("Gross margin", full, figures=("Sync", "Batch plan"))
 
@@ -279,10 +446,34 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "schema": SCHEMAS["compare"],
             "period": "month",
             "currency": _common_currency(self.runs),
             "scenarios": [run.to_dict() for run in self.runs],
         }
+
+    def csv_frame(self) -> pd.DataFrame:
+        """One row per scenario in the contract's snake_case names, figures as shown."""
+        rows = []
+        for run in self.runs:
+            data = run.to_dict()
+            margin = data["margin"] or {}
+            rows.append(
+                {
+                    "scenario": data["scenario"],
+                    "source": data["source"],
+                    "currency": data["currency"],
+                    "requests": data["totals"]["requests"],
+                    "cost_sync": data["totals"]["cost_sync"],
+                    "cost_batch": data["totals"]["cost_batch"],
+                    "savings": data["totals"]["savings"],
+                    "savings_pct": data["totals"]["savings_pct"],
+                    "gross_margin_sync_pct": margin.get("gross_margin_sync_pct"),
+                    "gross_margin_batch_pct": margin.get("gross_margin_batch_pct"),
+                    "delta_pp": margin.get("delta_pp"),
+                }
+            )
+        return pd.DataFrame(rows)
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -290,9 +481,10 @@ class Comparison:
                 "Scenario": [run.scenario.name for run in self.runs],
                 "File": [Path(run.scenario.source).name for run in self.runs],
                 "Requests/month": [run.requests for run in self.runs],
-                "Sync cost": [run.cost_sync for run in self.runs],
-                "Batch plan cost": [run.cost_batch for run in self.runs],
-                "Savings": [run.savings for run in self.runs],
+                # Floats of the figures shown (whole cents): charts read this frame too.
+                "Sync cost": [float(run.shown("cost_sync")[1]) for run in self.runs],
+                "Batch plan cost": [float(run.shown("cost_batch")[1]) for run in self.runs],
+                "Savings": [float(run.shown_savings) for run in self.runs],
                 "Savings %": [run.savings_pct for run in self.runs],
                 "Gross margin sync": [
                     run.margin.gross_margin_sync_pct if run.margin else math.nan
@@ -340,15 +532,15 @@ class ScenarioDiff:
 
     @property
     def cost_baseline(self) -> float:
-        return float(self.lines["cost_baseline"].sum())
+        return float(sum((Decimal(repr(v)) for v in self.lines["cost_baseline"]), Decimal(0)))
 
     @property
     def cost_proposed(self) -> float:
-        return float(self.lines["cost_proposed"].sum())
+        return float(sum((Decimal(repr(v)) for v in self.lines["cost_proposed"]), Decimal(0)))
 
     @property
     def change(self) -> float:
-        return self.cost_proposed - self.cost_baseline
+        return float(Decimal(repr(self.cost_proposed)) - Decimal(repr(self.cost_baseline)))
 
     def _margin_pct(self, run: ScenarioRun) -> float | None:
         if run.margin is None:
@@ -362,6 +554,7 @@ class ScenarioDiff:
     def to_dict(self) -> dict[str, Any]:
         gm_base, gm_new = self._margin_pct(self.baseline), self._margin_pct(self.proposed)
         return {
+            "schema": SCHEMAS["diff"],
             "baseline": self.baseline.scenario.source,
             "proposed": self.proposed.scenario.source,
             "plan": self.plan,
@@ -384,7 +577,7 @@ class ScenarioDiff:
             "totals": {
                 "cost_baseline": _money(self.cost_baseline),
                 "cost_proposed": _money(self.cost_proposed),
-                "change": _money(self.change),
+                "change": _money(self.cost_proposed - self.cost_baseline),
                 "change_pct": _number(100 * self.change / self.cost_baseline, 4)
                 if self.cost_baseline
                 else None,
@@ -397,6 +590,17 @@ class ScenarioDiff:
                 "delta_pp": _number(gm_new - gm_base, 4),
             },
         }
+
+    def csv_frame(self) -> pd.DataFrame:
+        """The lines, then a ``total`` row, in the contract's snake_case columns."""
+        data = self.to_dict()
+        rows = [{"row": "line", **line} for line in data["lines"]]
+        totals = {k: v for k, v in data["totals"].items()}
+        rows.append({"row": "total", "workload": "", "status": "", **totals})
+        for key, value in (data["margin"] or {}).items():
+            rows.append({"row": "margin", "workload": key, "value": value})
+        columns = ["row", *(data["lines"][0] if data["lines"] else ()), "change_pct", "value"]
+        return pd.DataFrame(rows, columns=list(dict.fromkeys(columns)))
 
     def sections(self) -> list[Section]:
         frame = self.lines[
@@ -472,7 +676,7 @@ class PriceList:
     def notes(self) -> tuple[str, ...]:
         notes = [
             f"Catalogue checked {self.catalogue.checked.isoformat()}; batch = "
-            f"{self.catalogue.batch_multiplier * 100:.0f}% of every token rate."
+            f"{float(self.catalogue.batch_multiplier * 100):g}% of every token rate."
         ]
         if self.rows["third_party"].astype(bool).any():
             notes.append("* rests only on third-party sources (not confirmed on an official page).")
@@ -480,6 +684,7 @@ class PriceList:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "schema": SCHEMAS["prices"],
             "currency": "USD",
             "unit": "per million tokens",
             "on": self.on.isoformat(),
@@ -487,7 +692,9 @@ class PriceList:
             "batch_multiplier": float(self.catalogue.batch_multiplier),
             "models": [
                 {key: _json_value(value) for key, value in row.items()}
-                for row in self.rows.to_dict(orient="records")
+                for row in self.rows.astype(object)
+                .where(self.rows.notna(), None)
+                .to_dict(orient="records")
             ],
         }
 
@@ -529,6 +736,39 @@ class PriceList:
 
 
 @dataclass(frozen=True)
+class Records:
+    """A plain list of records (a pull's or an import's batches, a calibrated scenario's
+    workloads) as a result every format renders: ``{"schema", key: [records], ...extra}``."""
+
+    schema: str
+    heading: str
+    key: str
+    records: tuple[dict[str, Any], ...]
+    extra: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return self.heading
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            **self.extra,
+            self.key: list(self.records),
+            "notes": list(self.notes),
+        }
+
+    def csv_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([_flat(record) for record in self.records])
+
+    def sections(self) -> list[Section]:
+        frame = self.csv_frame()
+        counts = tuple(c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]))
+        return [Section(self.heading, frame, counts=counts)]
+
+
+@dataclass(frozen=True)
 class FileCheck:
     file: str
     ok: bool
@@ -556,6 +796,7 @@ class ValidationReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "schema": SCHEMAS["validate"],
             "ok": self.ok,
             "files": [
                 {
@@ -621,68 +862,91 @@ def run_scenario(
     """Price a scenario's sync plan and batch plan and work out the margin impact."""
     catalogue = catalogue or catalogue_for(scenario)
     price_date = on or scenario.price_date or date.today()
-    fx = fx or scenario.currency
-    rate = float(fx.per_usd) if fx else 1.0
+    display = fx or scenario.currency
+    per_usd = display.per_usd if display else Decimal(1)
+    # The business block is in the scenario's own currency (USD when it names none).
+    base_per_usd = scenario.currency.per_usd if scenario.currency else Decimal(1)
     context = scenario.source
     sync_usage = usage_for_plan(scenario, "sync")
     batch_usage = usage_for_plan(scenario, "batch")
     sync = price_usage(sync_usage, catalogue, on=price_date, context=context)
     batch = price_usage(batch_usage, catalogue, on=price_date, context=context)
-
-    def per_workload(priced: PricedUsage, usage: pd.DataFrame, column: str) -> pd.Series:
-        return priced.costs[column].groupby(usage["workload"].to_numpy()).sum() * rate
+    lines = pd.concat(
+        [
+            sync.cost_lines(sync_usage["workload"].to_numpy()).assign(plan="sync"),
+            batch.cost_lines(batch_usage["workload"].to_numpy()).assign(plan="batch"),
+        ],
+        ignore_index=True,
+    )
 
     names = [w.name for w in scenario.workloads]
+    exact = pd.DataFrame(index=pd.Index(names, name="name"), columns=list(_PLAN_COSTS))
+    for plan in ("sync", "batch"):
+        plan_lines = lines[lines["plan"] == plan]
+        for column, source in ((f"cost_{plan}", "cost_contracted"), (f"list_cost_{plan}", "cost")):
+            sums = {n: Decimal(0) for n in names}
+            for name, amount in zip(plan_lines["group"], plan_lines[source], strict=True):
+                sums[name] += amount
+            exact[column] = [sums[n] * per_usd for n in names]
+    exact = exact.reset_index(drop=True)
+
     monthly_requests = sync_usage.groupby("workload")["requests"].sum()
+
+    def monthly(per_request: Sequence[float]) -> list[float]:
+        return [
+            value * float(monthly_requests[w.name])
+            for w, value in zip(scenario.workloads, per_request, strict=True)
+        ]
+
+    w_all = scenario.workloads
     frame = pd.DataFrame(
         {
             "name": names,
-            "model": [catalogue.resolve(w.model) for w in scenario.workloads],
+            "model": [catalogue.resolve(w.model) for w in w_all],
             "requests": [float(monthly_requests[n]) for n in names],
-            "input_tokens": [
-                w.input_tokens * float(monthly_requests[w.name]) for w in scenario.workloads
-            ],
-            "output_tokens": [
-                w.output_tokens * float(monthly_requests[w.name]) for w in scenario.workloads
-            ],
-            "cache_write_tokens": [
-                (w.cache_write_tokens + w.cache_write_1h_tokens) * float(monthly_requests[w.name])
-                for w in scenario.workloads
-            ],
-            "cache_read_tokens": [
-                w.cache_read_tokens * float(monthly_requests[w.name]) for w in scenario.workloads
-            ],
-            "batch_share": [w.batch_share for w in scenario.workloads],
+            "input_tokens": monthly([w.input_tokens for w in w_all]),
+            "output_tokens": monthly([w.output_tokens for w in w_all]),
+            "cache_write_tokens": monthly(
+                [w.cache_write_tokens + w.cache_write_1h_tokens for w in w_all]
+            ),
+            "cache_write_5m_tokens": monthly([w.cache_write_tokens for w in w_all]),
+            "cache_write_1h_tokens": monthly([w.cache_write_1h_tokens for w in w_all]),
+            "cache_read_tokens": monthly([w.cache_read_tokens for w in w_all]),
+            "web_search_requests": monthly([w.web_search_requests for w in w_all]),
+            "batch_share": [w.batch_share for w in w_all],
         }
     )
-    for plan, priced, usage in (("sync", sync, sync_usage), ("batch", batch, batch_usage)):
-        contracted = per_workload(priced, usage, "cost_contracted")
-        listed = per_workload(priced, usage, "cost")
-        frame[f"cost_{plan}"] = [float(contracted[n]) for n in names]
-        frame[f"list_cost_{plan}"] = [float(listed[n]) for n in names]
+    for column in _PLAN_COSTS:
+        frame[column] = [float(value) for value in exact[column]]
     frame["savings"] = frame["cost_sync"] - frame["cost_batch"]
 
     margin = None
     if scenario.business is not None:
         b = scenario.business
-        margin = margin_impact(
+        # Worked out in the scenario's currency, then shown in the display currency: the
+        # percentages never depend on which currency the figures are shown in.
+        base = margin_impact(
             b.revenue,
             b.other_cogs,
-            float(frame["cost_sync"].sum()),
-            float(frame["cost_batch"].sum()),
+            float(sum(exact["cost_sync"], Decimal(0)) / per_usd * base_per_usd),
+            float(sum(exact["cost_batch"], Decimal(0)) / per_usd * base_per_usd),
             b.customers,
         )
-    notes = _notes(scenario, catalogue, (sync, batch), fx, price_date)
+        margin = in_currency(base, float(per_usd / base_per_usd))
+    notes = _notes(scenario, catalogue, (sync, batch), display, price_date)
     return ScenarioRun(
         scenario=scenario,
         workloads=frame,
         margin=margin,
-        currency=fx.code if fx else "USD",
-        fx=fx,
+        currency=display.code if display else "USD",
+        fx=display,
         contract=catalogue.contract.name if catalogue.contract else None,
         price_date=price_date,
         catalogue_checked=catalogue.checked,
         notes=notes,
+        exact=exact,
+        lines=lines,
+        per_usd=per_usd,
     )
 
 
@@ -693,6 +957,7 @@ def _notes(
     fx: Currency | None,
     price_date: date,
 ) -> tuple[str, ...]:
+    base = scenario.currency.code if scenario.currency else "USD"
     notes = [
         f"Assumptions from {scenario.source}; prices from the catalogue checked "
         f"{catalogue.checked.isoformat()}, as they stood on {price_date.isoformat()}."
@@ -723,6 +988,12 @@ def _notes(
             f"Converted from USD at 1 USD = {fx.per_usd} {fx.code} (rate of "
             f"{fx.as_of.isoformat()}{source})."
         )
+    shown = fx.code if fx else "USD"
+    if scenario.business is not None and shown != base:
+        notes.append(
+            f"The business block is in {base}, shown in {shown} at the same rates: the gross "
+            "margins do not depend on the display currency."
+        )
     return tuple(notes)
 
 
@@ -740,8 +1011,9 @@ def diff_runs(baseline: ScenarioRun, proposed: ScenarioRun, *, plan: str = "batc
             "give both scenarios the same currency"
         )
     cost = f"cost_{plan}"
-    before = baseline.workloads.set_index("name")
-    after = proposed.workloads.set_index("name")
+    # The figures each run shows (they foot to its total), so the diff's columns foot too.
+    before = baseline.workloads.assign(**{cost: _floats(baseline.shown(cost)[0])}).set_index("name")
+    after = proposed.workloads.assign(**{cost: _floats(proposed.shown(cost)[0])}).set_index("name")
     names = list(dict.fromkeys([*before.index, *after.index]))
     lines = []
     for name in names:
@@ -770,7 +1042,7 @@ def diff_runs(baseline: ScenarioRun, proposed: ScenarioRun, *, plan: str = "batc
                 "requests_proposed": float(a["requests"]) if a is not None else 0.0,
                 "cost_baseline": cost_b,
                 "cost_proposed": cost_a,
-                "change": cost_a - cost_b,
+                "change": float(Decimal(repr(cost_a)) - Decimal(repr(cost_b))),
             }
         )
     return ScenarioDiff(baseline, proposed, plan, pd.DataFrame(lines))
@@ -822,9 +1094,29 @@ def price_list(
 
 
 # -- helpers ----------------------------------------------------------------------------------
+_NESTED: Final = ("components", "cache_creation", "server_tool_use")
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    """A JSON record as one CSV row: nested objects become ``parent_child`` columns, lists go."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            out.update(
+                {f"{key}_{k}" if key != "cache_creation" else k: v for k, v in value.items()}
+            )
+        elif not isinstance(value, list):
+            out[key] = value
+    return out
+
+
 def _money(value: float | None) -> float | None:
     """A money figure for output, to the cent (the arithmetic is never rounded)."""
     return round_cents(value)
+
+
+def _floats(values: Sequence[Decimal]) -> list[float]:
+    return [float(value) for value in values]
 
 
 def _number(value: float | None, digits: int = 6) -> float | int | None:

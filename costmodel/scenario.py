@@ -31,6 +31,7 @@ import yaml
 
 from costmodel.catalogue import Catalogue, bundled_catalogue, load_price_file
 from costmodel.errors import CostModelError, ScenarioError, UnknownModelError, located
+from costmodel.money import check_currency_code
 from costmodel.usage import USAGE_COLUMNS, usage_frame
 
 __all__ = [
@@ -86,15 +87,23 @@ _REQUEST_KEYS: Final = ("count", "per")
 _BUSINESS_KEYS: Final = ("revenue", "other_cogs", "customers")
 _CURRENCY_KEYS: Final = ("code", "per_usd", "as_of", "source")
 # Optional per-request counts of a workload, with what the error message says is expected.
+_TOKENS_UP_TO: Final = "0 or more and at most 10,000,000 (1e7)"
 _OPTIONAL_COUNTS: Final = {
-    "cache_write_tokens": "a number of 5-minute cache-write tokens per request, 0 or more",
-    "cache_write_1h_tokens": "a number of 1-hour cache-write tokens per request, 0 or more",
-    "cache_read_tokens": "a number of cache-read tokens per request, 0 or more",
-    "web_search_requests": "a number of web searches per request, 0 or more",
+    "cache_write_tokens": f"a number of 5-minute cache-write tokens per request, {_TOKENS_UP_TO}",
+    "cache_write_1h_tokens": f"a number of 1-hour cache-write tokens per request, {_TOKENS_UP_TO}",
+    "cache_read_tokens": f"a number of cache-read tokens per request, {_TOKENS_UP_TO}",
+    "web_search_requests": "a number of web searches per request, 0 or more and at most 10,000",
 }
 # PyYAML reads 1e6 as text (YAML 1.1 floats need a dot); people write it, so accept it.
 _NUMBER_TEXT: Final = re.compile(r"[-+]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][-+]?\d+)?")
 _CURRENCY_CODE: Final = re.compile(r"[A-Za-z]{3}")
+# Bounds no real workload reaches (README, "How money is computed"): far beyond what the API
+# serves in a month, and small enough that every amount stays exact in Decimal arithmetic.
+MAX_REQUESTS_PER_MONTH: Final = 1e12
+MAX_TOKENS_PER_REQUEST: Final = 1e7  # ten times the largest context window (1M tokens)
+MAX_SEARCHES_PER_REQUEST: Final = 1e4
+MAX_AMOUNT: Final = 1e15  # monthly revenue or other COGS
+MAX_PER_USD: Final = Decimal(1_000_000)  # units of a currency per US dollar
 
 
 # -- the model ----------------------------------------------------------------------------------
@@ -152,7 +161,8 @@ class Workload:
 
 @dataclass(frozen=True)
 class Business:
-    """Monthly revenue and costs of goods sold other than Claude inference, in USD."""
+    """Monthly revenue and costs of goods sold other than Claude inference, in the scenario's
+    currency (USD when it names none)."""
 
     revenue: float
     other_cogs: float = 0.0
@@ -161,7 +171,11 @@ class Business:
 
 @dataclass(frozen=True)
 class Currency:
-    """A display currency: 1 USD = ``per_usd`` units of ``code``, at the rate of ``as_of``."""
+    """A currency: 1 USD = ``per_usd`` units of ``code`` (ISO 4217), at the rate of ``as_of``.
+
+    In a scenario file it is the scenario's currency: its business block is in it, and its
+    costs are shown in it. On the command line it is a display currency.
+    """
 
     code: str
     per_usd: Decimal
@@ -571,14 +585,18 @@ def _business(reader: _Reader, node: yaml.Node) -> Business | None:
             keys["revenue"],
             "business.revenue",
             low_open=True,
-            expected="monthly revenue in USD, above 0",
+            high=MAX_AMOUNT,
+            expected="monthly revenue in the scenario's currency (USD unless it names one), "
+            "above 0 and at most 1e15",
         )
     other_cogs: float | None = 0.0
     if "other_cogs" in keys:
         other_cogs = reader.number(
             keys["other_cogs"],
             "business.other_cogs",
-            expected="monthly costs of goods sold other than inference, in USD, 0 or more",
+            high=MAX_AMOUNT,
+            expected="monthly costs of goods sold other than inference, in the scenario's "
+            "currency, 0 or more and at most 1e15",
         )
     customers = None
     if "customers" in keys:
@@ -610,6 +628,9 @@ def _currency(reader: _Reader, node: yaml.Node) -> Currency | None:
         if code is not None and not _CURRENCY_CODE.fullmatch(code):
             reader.problem(keys["code"], "currency.code", f"got {code!r}; expected {expected}")
             code = None
+        elif code is not None and (problem := check_currency_code(code)) is not None:
+            reader.problem(keys["code"], "currency.code", problem)
+            code = None
     per_usd = _rate(reader, keys["per_usd"]) if "per_usd" in keys else None
     as_of = reader.day(keys["as_of"], "currency.as_of") if "as_of" in keys else None
     source = ""
@@ -630,10 +651,16 @@ def _rate(reader: _Reader, node: yaml.Node) -> Decimal | None:
     # From the text as written: 0.92 must stay Decimal("0.92"), not its binary neighbour.
     assert isinstance(node, yaml.ScalarNode)
     try:
-        return Decimal(str(node.value).strip().replace("_", ""))
+        rate = Decimal(str(node.value).strip().replace("_", ""))
     except InvalidOperation:
         reader.problem(node, "currency.per_usd", f"got {node.value}; expected {expected}")
         return None
+    if rate > MAX_PER_USD:
+        reader.problem(
+            node, "currency.per_usd", f"got {node.value}; expected at most 1,000,000 (1e6)"
+        )
+        return None
+    return rate
 
 
 def _workloads(reader: _Reader, node: yaml.Node, catalogue: Catalogue | None) -> list[Workload]:
@@ -702,11 +729,15 @@ def _workload(
             tokens[key] = reader.number(
                 keys[key],
                 f"{path}.{key}",
-                expected=f"a number of {kind} tokens per request, 0 or more",
+                expected=f"a number of {kind} tokens per request, {_TOKENS_UP_TO}",
+                high=MAX_TOKENS_PER_REQUEST,
             )
     for key, expected in _OPTIONAL_COUNTS.items():
         if key in keys:
-            optional[key] = reader.number(keys[key], f"{path}.{key}", expected=expected)
+            high = MAX_SEARCHES_PER_REQUEST if key == "web_search_requests" else None
+            optional[key] = reader.number(
+                keys[key], f"{path}.{key}", expected=expected, high=high or MAX_TOKENS_PER_REQUEST
+            )
     if "batch_share" in keys:
         optional["batch_share"] = _batch_share(reader, keys["batch_share"], f"{path}.batch_share")
     if "inference_geo" in keys:
@@ -757,7 +788,7 @@ def _volume(reader: _Reader, node: yaml.Node, path: str) -> Volume | None:
     if isinstance(node, yaml.ScalarNode):
         # A bare number is a monthly volume: `requests: 50000`.
         count = reader.number(node, path, expected=f"{expected} per month, or {{count, per}}")
-        return None if count is None else Volume(count, "month")
+        return None if count is None else _bounded_volume(reader, node, path, Volume(count))
     keys = reader.mapping(
         node,
         path,
@@ -773,7 +804,22 @@ def _volume(reader: _Reader, node: yaml.Node, path: str) -> Volume | None:
         else None
     )
     per = reader.choice(keys["per"], f"{path}.per", PERIODS) if "per" in keys else "month"
-    return None if count is None or per is None else Volume(count, per)
+    if count is None or per is None:
+        return None
+    return _bounded_volume(reader, keys["count"], f"{path}.count", Volume(count, per))
+
+
+def _bounded_volume(reader: _Reader, node: yaml.Node, path: str, volume: Volume) -> Volume | None:
+    # Per month at the longest month a scenario can set (days_per_month is at most 31).
+    if volume.per_month(31) > MAX_REQUESTS_PER_MONTH:
+        reader.problem(
+            node,
+            path,
+            f"got {reader.shown(node)} per {volume.per}; expected at most "
+            "1,000,000,000,000 (1e12) requests a month",
+        )
+        return None
+    return volume
 
 
 def _batch_share(reader: _Reader, node: yaml.Node, path: str) -> float | None:

@@ -19,9 +19,17 @@ SCENARIOS = ROOT / "scenarios"
 CLAIMS = SCENARIOS / "claims-triage.yaml"
 
 
+# Golden outputs price on a pinned day, never today: a future-dated catalogue entry must not
+# change them on the day it takes effect.
+GOLDEN_DAY = "2026-11-24"
+
+
 def invoke(*args: str) -> tuple[int, str, str]:
     # A wide terminal, so table headers are not wrapped whatever terminal runs the tests.
-    result = CliRunner(env={"COLUMNS": "220"}).invoke(main, list(args), catch_exceptions=False)
+    pinned = list(args)
+    if pinned and pinned[0] in ("run", "compare", "diff", "prices") and "--on" not in pinned:
+        pinned += ["--on", GOLDEN_DAY]
+    result = CliRunner(env={"COLUMNS": "220"}).invoke(main, pinned, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 

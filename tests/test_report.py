@@ -63,7 +63,7 @@ def test_run_totals_are_the_sum_of_workloads() -> None:
     assert run.to_dict()["totals"]["savings_pct"] == pytest.approx(100 * 155.25 / 4414.50, abs=1e-4)
 
 
-def test_currency_converts_costs_and_keeps_revenue_in_the_scenario_currency() -> None:
+def test_currency_converts_costs_revenue_and_cogs_alike() -> None:
     text = (ROOT / "scenarios" / "claims-triage.yaml").read_text()
     usd = run_scenario(parse_scenario(text), CATALOGUE, on=DAY)
     eur = run_scenario(
@@ -74,7 +74,12 @@ def test_currency_converts_costs_and_keeps_revenue_in_the_scenario_currency() ->
     )
     assert eur.cost_sync == pytest.approx(usd.cost_sync * 0.5)
     assert eur.margin is not None and usd.margin is not None
-    assert eur.margin.revenue == usd.margin.revenue  # revenue is given in the scenario currency
+    # The business block is in the scenario's currency (USD here): shown in EUR, revenue and
+    # other COGS convert at the same rate as inference, so the margin does not move.
+    assert eur.margin.revenue == pytest.approx(usd.margin.revenue * 0.5)
+    assert eur.margin.other_cogs == pytest.approx(usd.margin.other_cogs * 0.5)
+    assert eur.to_dict()["margin"]["gross_margin_sync_pct"] == 89.5875
+    assert eur.margin.gross_margin_batch_pct == usd.margin.gross_margin_batch_pct
     assert eur.to_dict()["fx"] == {
         "code": "EUR",
         "per_usd": 0.5,

@@ -10,6 +10,7 @@ $0.10).
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from costmodel.scenario import Scenario, Volume, load_scenario, usage_for_plan
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 CENT = 0.005
+GOLDEN_DAY = date(2026, 11, 24)  # pinned: a golden figure never depends on today's date
 
 # file: (sync USD a month, batch plan USD a month)
 GOLDEN = {
@@ -34,7 +36,8 @@ GOLDEN = {
 
 
 def monthly_cost(s: Scenario, plan: str) -> float:
-    return price_usage(usage_for_plan(s, plan), bundled_catalogue(), on=s.price_date).total
+    day = s.price_date or GOLDEN_DAY
+    return price_usage(usage_for_plan(s, plan), bundled_catalogue(), on=day).total
 
 
 def test_every_bundled_scenario_has_a_golden_figure() -> None:

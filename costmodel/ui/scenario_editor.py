@@ -104,7 +104,9 @@ def _workload(key: str, index: int, w: Workload, catalogue: Catalogue) -> servic
     )
 
 
-def _business(key: str, business: Business | None) -> dict[str, float | None]:
+def _business(
+    key: str, business: Business | None, currency: str = "USD"
+) -> dict[str, float | None]:
     def k(field: str) -> str:
         return widget_key(key, field)
 
@@ -115,7 +117,7 @@ def _business(key: str, business: Business | None) -> dict[str, float | None]:
     revenue, cogs, customers = st.columns(3)
     return {
         "revenue": revenue.number_input(
-            "Revenue per month (USD)",
+            f"Revenue per month ({currency})",
             min_value=0.0,
             value=float(business.revenue) if business else 0.0,
             step=1000.0,
@@ -124,7 +126,7 @@ def _business(key: str, business: Business | None) -> dict[str, float | None]:
             help="0 means no business block (no gross margin).",
         ),
         "other_cogs": cogs.number_input(
-            "Other COGS per month (USD)",
+            f"Other COGS per month ({currency})",
             min_value=0.0,
             value=float(business.other_cogs) if business else 0.0,
             step=1000.0,
@@ -153,5 +155,7 @@ def render(key: str, scenario: Scenario, catalogue: Catalogue) -> Scenario:
             with tab:
                 edits.append(_workload(key, index, w, catalogue))
         with tabs[-1]:
-            business = _business(key, scenario.business)
+            # The business block is in the scenario's own currency (USD when it names none).
+            code = scenario.currency.code if scenario.currency else "USD"
+            business = _business(key, scenario.business, code)
     return services.edited_scenario(scenario, edits, business)

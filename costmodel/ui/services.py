@@ -263,14 +263,14 @@ def headlines(run: ScenarioRun) -> list[Headline]:
         Headline(
             f"Batch plan ({c})",
             format_money(run.cost_batch, c),
-            delta=f"{format_money(-run.savings, c)} vs sync",
+            delta=f"{format_money(-run.shown_savings, c)} vs sync",
             delta_color="inverse",
             help="Monthly cost with each workload's batch share sent through the Message "
             "Batches API.",
         ),
         Headline(
             f"Savings ({c})",
-            format_money(run.savings, c),
+            format_money(run.shown_savings, c),  # sync minus batch as shown: the figures foot
             delta=f"{format_percent(run.savings_pct)} of sync",
             delta_color="off",
             delta_arrow="off",
@@ -305,7 +305,7 @@ def headlines(run: ScenarioRun) -> list[Headline]:
                 "Margin change",
                 format_points(m.delta_pp),
                 help="Percentage points of gross margin the batch plan adds: the savings as a "
-                "share of revenue, never the 50% discount itself.",
+                "share of revenue, never the batch discount itself.",
             ),
         ]
     per_customer = m.savings_per_customer if m is not None else None
@@ -339,7 +339,9 @@ def display_frame(section: Section, currency: str) -> pd.DataFrame:
 def _shown(value: object, fmt: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return str(fmt(float(value)))  # type: ignore[arg-type]
+    if isinstance(value, str):  # "unpriced": never shown as $0
+        return value
+    return str(fmt(value if isinstance(value, Decimal) else float(value)))  # type: ignore[arg-type]
 
 
 def plain_text(text: str) -> str:
