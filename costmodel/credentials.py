@@ -46,17 +46,14 @@ def _secrets_in(environ: Mapping[str, str]) -> list[str]:
     for name in URL_VARIABLES:
         value = environ.get(name) or ""
         scheme_end = value.find("://")
-        at = value.rfind("@", 0, _authority_end(value, scheme_end + 3))
+        # The last @ anywhere: a password may hold an unescaped / or ?, and masking a little
+        # too much of a URL costs nothing.
+        at = value.rfind("@")
         if scheme_end >= 0 and at > scheme_end:
             userinfo = value[scheme_end + 3 : at]
             for part in (userinfo, *userinfo.split(":", 1)):
                 found += [part, unquote(part)]
     return found
-
-
-def _authority_end(url: str, start: int) -> int:
-    ends = [i for i in (url.find(c, start) for c in "/?#") if i >= 0]
-    return min(ends, default=len(url))
 
 
 def redact(
