@@ -205,6 +205,12 @@ def _open_store(path: Path | None, *, read_only: bool = False) -> Any:
         raise CostModelError(
             f"{target}: no usage store yet; run `costmodel usage pull` or `costmodel usage import`"
         )
+    if os.path.lexists(target):
+        # A FIFO or a device given as --store would hang DuckDB's open: regular files only.
+        from costmodel.errors import StoreError
+        from costmodel.user_files import check_regular_file
+
+        check_regular_file(target, kind="usage store (a DuckDB file)", error=StoreError)
     return open_store(target, read_only=read_only)
 
 

@@ -82,7 +82,8 @@ _UNSAFE_CHARS = re.compile(
 
 
 def _a(kind: str) -> str:
-    return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
+    # Not "u": a usage store, a user file.
+    return f"{'an' if kind[:1].lower() in 'aeio' else 'a'} {kind}"
 
 
 # -- what may be quoted from a file ------------------------------------------------------------

@@ -363,6 +363,25 @@ def test_a_long_value_is_quoted_short(tmp_path: Path) -> None:
     assert secret not in str(caught.value) and len(str(caught.value)) < 300
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("command", [["usage", "summary"], ["usage", "import", "x.jsonl"]])
+def test_a_store_that_is_not_a_regular_file_is_refused(command: list[str], tmp_path: Path) -> None:
+    fifo = _fifo(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "costmodel.cli", *command, "--store", str(fifo)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"costmodel: error: {fifo}: is a named pipe (FIFO), not a regular file; expected the "
+        "path of a usage store (a DuckDB file)\n"
+    )
+
+
 # -- results files -------------------------------------------------------------------------------
 def test_a_results_file_with_nul_bytes_is_refused_by_line(tmp_path: Path) -> None:
     good = list(generate(3, seed=1))
