@@ -25,10 +25,11 @@ import pandas as pd
 import yaml
 
 from costmodel.catalogue import Catalogue, bundled_catalogue
-from costmodel.errors import CostModelError, StoreError
+from costmodel.errors import CostModelError, StoreError, located
 from costmodel.money import allocate_cents, format_money, quantize_cents
 from costmodel.pricing import price_usage
 from costmodel.report import SCHEMAS, ScenarioRun, Section, run_scenario
+from costmodel.user_files import line_of, read_yaml, shown_key
 
 if TYPE_CHECKING:
     from costmodel.scenario import Currency, Scenario
@@ -124,19 +125,29 @@ def load_job_map(path: str | Path, *, separator: str = "-") -> JobRule:
         contract-review: ["contract-*", "cr-*"]
         claims: ["claim-*"]
     """
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CostModelError(f"{path}: no such job mapping file") from exc
-    except yaml.YAMLError as exc:
-        raise CostModelError(f"{path}: invalid YAML in the job mapping file") from exc
+    # The shared reader: regular files only, 1 MB, aliases and nesting bounded, located errors.
+    raw = read_yaml(path, kind="job mapping file")
     if not isinstance(raw, Mapping) or not raw:
-        raise CostModelError(f"{path}: expected job names mapped to lists of custom_id patterns")
+        raise CostModelError(
+            located(
+                "not a job mapping; expected job names mapped to lists of custom_id patterns",
+                file=path,
+                line=line_of(raw) if isinstance(raw, Mapping) else None,
+            )
+        )
     patterns: list[tuple[str, str]] = []
     for job, globs in raw.items():
         globs = [globs] if isinstance(globs, str) else globs
         if not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
-            raise CostModelError(f"{path}: {job}: expected a list of custom_id patterns")
+            # The job is named only if it reads as a name: the file may be anything.
+            raise CostModelError(
+                located(
+                    "expected a list of custom_id patterns",
+                    file=path,
+                    line=line_of(raw, job),
+                    field=shown_key(job, quoted=False),
+                )
+            )
         patterns.extend((glob, str(job)) for glob in globs)
     return JobRule(separator=separator, patterns=tuple(patterns))
 

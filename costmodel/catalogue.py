@@ -24,9 +24,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
 from costmodel.errors import CatalogueError, UnknownModelError, UnpricedError, located
+from costmodel.user_files import line_of, load_yaml, read_yaml, shown_key, shown_value
 
 __all__ = [
     "RATE_FIELDS",
@@ -242,14 +241,14 @@ class Catalogue:
 # -- loading ----------------------------------------------------------------------------------
 def _decimal(value: Any, where: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise CatalogueError(f"{where}: expected a number, got {value!r}")
+        raise CatalogueError(f"{where}: expected a number, got {shown_value(value)}")
     try:
         # str() first: a YAML float such as 0.3 must become Decimal("0.3"), not its binary value.
         result = Decimal(str(value))
     except InvalidOperation as exc:
-        raise CatalogueError(f"{where}: expected a number, got {value!r}") from exc
+        raise CatalogueError(f"{where}: expected a number, got {shown_value(value)}") from exc
     if not result.is_finite() or result < 0:
-        raise CatalogueError(f"{where}: expected a price of 0 or more, got {value!r}")
+        raise CatalogueError(f"{where}: expected a price of 0 or more, got {shown_value(value)}")
     return result
 
 
@@ -259,7 +258,9 @@ def _date(value: Any, where: str) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError as exc:
-        raise CatalogueError(f"{where}: expected a date as YYYY-MM-DD, got {value!r}") from exc
+        raise CatalogueError(
+            f"{where}: expected a date as YYYY-MM-DD, got {shown_value(value)}"
+        ) from exc
 
 
 def _rates(raw: Mapping[str, Any], where: str) -> Rates:
@@ -272,10 +273,15 @@ def _rates(raw: Mapping[str, Any], where: str) -> Rates:
 
 def _check_keys(raw: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
     allowed = set(allowed)
-    unknown = sorted(set(raw) - allowed)
+    unknown = sorted(set(raw) - allowed, key=str)
     if unknown:
+        # Name a key only if it reads as one: never quote a line of some other file.
+        line = line_of(raw, unknown[0])
+        at = f" (line {line})" if line is not None else ""
+        said = shown_key(unknown[0])
         raise CatalogueError(
-            f"{where}: unknown key {unknown[0]!r}; allowed keys are {', '.join(sorted(allowed))}"
+            f"{where}: {f'unknown key {said}' if said else 'an unknown key'}{at}; allowed keys "
+            f"are {', '.join(sorted(allowed))}"
         )
 
 
@@ -341,7 +347,7 @@ def _model_entry(
     status = str(raw.get("status", default_status))
     if status not in _STATUSES:
         raise CatalogueError(
-            f"{where}.status: expected one of {', '.join(_STATUSES)}, got {status!r}"
+            f"{where}.status: expected one of {', '.join(_STATUSES)}, got {shown_value(status)}"
         )
     prices_raw = raw.get("prices")
     if not isinstance(prices_raw, list) or not prices_raw:
@@ -371,18 +377,11 @@ def _model_entry(
     )
 
 
-def _read_yaml(path: Path | str, text: str | None = None) -> Any:
-    try:
-        if text is None:
-            text = Path(path).read_text(encoding="utf-8")
-        return yaml.safe_load(text)
-    except FileNotFoundError as exc:
-        raise CatalogueError(f"{path}: no such file") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise CatalogueError(located(f"invalid YAML: {problem}", file=path, line=line)) from exc
+def _read_yaml(path: Path | str, text: str | None = None, *, kind: str = "price catalogue") -> Any:
+    # One reader for every file: regular files only, 1 MB, aliases and nesting bounded.
+    if text is None:
+        return read_yaml(path, kind=kind, error=CatalogueError)
+    return load_yaml(text, str(path), error=CatalogueError)
 
 
 def load_catalogue(path: Path | str, *, text: str | None = None) -> Catalogue:
@@ -431,9 +430,17 @@ def load_price_file(path: Path | str, base: Catalogue) -> Catalogue:
         models:                                             # private models, catalogue format
           acme-finetune: {name: ..., prices: [...]}
     """
-    raw = _read_yaml(path)
-    if not isinstance(raw, Mapping):
-        raise CatalogueError(f"{path}: expected a mapping with 'discounts' and/or 'models'")
+    raw = _read_yaml(path, kind="price file")
+    if not isinstance(raw, Mapping) or not set(raw) & _PRICE_FILE_KEYS:
+        # Some other file (a config, /etc/shadow): one line that quotes none of it.
+        raise CatalogueError(
+            located(
+                "not a price file; expected a mapping with 'discounts' and/or 'models' (and "
+                "optionally 'name' and 'as_of')",
+                file=path,
+                line=line_of(raw) if isinstance(raw, Mapping) else None,
+            )
+        )
     _check_keys(raw, _PRICE_FILE_KEYS, str(path))
     private = [
         _model_entry(str(model_id), body, f"{path}: models.{model_id}", default_status="private")
@@ -451,14 +458,18 @@ def load_price_file(path: Path | str, base: Catalogue) -> Catalogue:
         _check_keys(item, _DISCOUNT_KEYS, where)
         percent = _decimal(item.get("percent"), f"{where}.percent")
         if percent > 100:
-            raise CatalogueError(f"{where}.percent: expected 0 to 100, got {item.get('percent')!r}")
+            raise CatalogueError(
+                f"{where}.percent: expected 0 to 100, got {shown_value(item.get('percent'))}"
+            )
         model_names = item.get("models", item.get("model", "*"))
         model_names = [model_names] if isinstance(model_names, str) else list(model_names)
         tiers = item.get("tiers", item.get("tier", "*"))
         tiers = [tiers] if isinstance(tiers, str) else list(tiers)
         for tier in tiers:
             if tier not in ("*", "standard", "batch"):
-                raise CatalogueError(f"{where}.tier: expected standard, batch or '*', got {tier!r}")
+                raise CatalogueError(
+                    f"{where}.tier: expected standard, batch or '*', got {shown_value(tier)}"
+                )
         for name in model_names:
             model_id = name if name == "*" or name in known else base.resolve(name, context=where)
             for tier in tiers:

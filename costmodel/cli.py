@@ -10,7 +10,9 @@ start without loading pandas-free extras like streamlit, plotly or anthropic.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -29,10 +31,46 @@ EXIT_ERROR = 1
 EXIT_OVER_BUDGET = 3
 
 FORMATS = ("table", "json", "csv", "markdown")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Costs are float64 sums: beyond 2**53 cents (about 9e13) they are no longer exact to the cent,
+# so a budget above this could never be compared honestly.
+MAX_AMOUNT = Decimal(10) ** 13
+
+
+class Amount(click.ParamType):
+    """A money amount on the command line: a finite decimal from 0 to :data:`MAX_AMOUNT`."""
+
+    name = "amount"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        text = str(value).strip()
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            self.fail(f"expected an amount such as 250 or 99.50, got {text[:40]!r}", param, ctx)
+        if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
+            self.fail(
+                f"expected a finite amount from 0 to {MAX_AMOUNT:,.0f}, got {text[:40]!r}",
+                param,
+                ctx,
+            )
+        return amount
+
+
+def _one_line(message: str) -> str:
+    """A message as printed: credentials masked, and control characters escaped so it stays
+    one line whatever a file name or a server put in it."""
+    from costmodel.credentials import redact
+
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", redact(message))
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> None:
-    click.echo(f"costmodel: error: {message}", err=True)
+    click.echo(f"costmodel: error: {_one_line(message)}", err=True)
     sys.exit(code)
 
 
@@ -174,6 +212,12 @@ def _open_store(path: Path | None, *, read_only: bool = False) -> Any:
         raise CostModelError(
             f"{target}: no usage store yet; run `costmodel usage pull` or `costmodel usage import`"
         )
+    if os.path.lexists(target):
+        # A FIFO or a device given as --store would hang DuckDB's open: regular files only.
+        from costmodel.errors import StoreError
+        from costmodel.user_files import check_regular_file
+
+        check_regular_file(target, kind="usage store (a DuckDB file)", error=StoreError)
     return open_store(target, read_only=read_only)
 
 
@@ -296,7 +340,7 @@ def compare(
 )
 @click.option(
     "--fail-above",
-    type=float,
+    type=Amount(),
     metavar="AMOUNT",
     help="Exit with status 3 when the monthly cost rises by more than AMOUNT.",
 )
@@ -308,7 +352,7 @@ def diff(
     baseline: Path,
     proposed: Path,
     plan: str,
-    fail_above: float | None,
+    fail_above: Decimal | None,
     prices: Path | None,
     on: str | None,
     fmt: str,
@@ -324,12 +368,16 @@ def diff(
         runs.append(run_scenario(loaded, catalogue_for(loaded, prices), on=day))
     result = diff_runs(runs[0], runs[1], plan=plan)
     _emit(result, fmt)
-    if fail_above is not None and result.change > fail_above:
-        from costmodel.money import format_money
+    if fail_above is None:
+        return
+    from costmodel.money import format_money, round_cents
 
+    if not math.isfinite(result.change):  # fail closed: an unknown rise is not within budget
+        _fail("cannot check --fail-above: the change in monthly cost is not a finite number")
+    if Decimal(repr(round_cents(result.change))) > fail_above:
         click.echo(
             f"costmodel: monthly cost rises by {format_money(result.change, runs[0].currency)}, "
-            f"above the budget of {format_money(fail_above, runs[0].currency)}",
+            f"above the budget of {format_money(float(fail_above), runs[0].currency)}",
             err=True,
         )
         sys.exit(EXIT_OVER_BUDGET)
@@ -352,7 +400,7 @@ def validate(scenarios: tuple[Path, ...], fmt: str) -> None:
                 count = item.workloads
                 click.echo(f"{item.file}: ok ({count} workload{'s' if count != 1 else ''})")
             for problem in item.problems:
-                click.echo(f"costmodel: error: {problem}", err=True)
+                click.echo(f"costmodel: error: {_one_line(problem)}", err=True)
     if not result.ok:
         sys.exit(EXIT_ERROR)
 
@@ -419,7 +467,9 @@ def pull(
         )
     if fmt == "table":
         for line in report.describe():
-            click.echo(line, err=not report.ok and line.startswith(("failed", "unavailable")))
+            click.echo(
+                _one_line(line), err=not report.ok and line.startswith(("failed", "unavailable"))
+            )
     else:
         from costmodel.report import SCHEMAS, Records
 

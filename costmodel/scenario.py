@@ -33,6 +33,7 @@ from costmodel.catalogue import Catalogue, bundled_catalogue, load_price_file
 from costmodel.errors import CostModelError, ScenarioError, UnknownModelError, located
 from costmodel.money import check_currency_code
 from costmodel.usage import USAGE_COLUMNS, usage_frame
+from costmodel.user_files import BoundedLoader, compose_yaml, read_text, shown_key, shown_value
 
 __all__ = [
     "INFERENCE_GEOS",
@@ -223,7 +224,7 @@ def _kind(node: yaml.Node) -> str:
 class _Reader:
     """Walks the YAML node tree, converting values and collecting located problems."""
 
-    def __init__(self, source: str, loader: yaml.SafeLoader) -> None:
+    def __init__(self, source: str, loader: BoundedLoader) -> None:
         self.source = source
         self.loader = loader
         self._problems: list[tuple[int, int, str]] = []
@@ -254,7 +255,11 @@ class _Reader:
             # A date such as 2024-13-45, an unsafe tag or a tag without a value (`!!int` alone
             # raises IndexError inside PyYAML): report it and keep walking.
             detail = getattr(exc, "problem", None) or str(exc)
-            self.problem(node, path, f"cannot read {node.value!r} ({detail}); expected {expected}")
+            self.problem(
+                node,
+                path,
+                f"cannot read {shown_value(node.value)} ({str(detail)[:80]}); expected {expected}",
+            )
             return False, None
 
     def shown(self, node: yaml.Node) -> str:
@@ -262,9 +267,11 @@ class _Reader:
             return _kind(node)
         if node.tag == "tag:yaml.org,2002:null":
             return "nothing"
+        # Quoted short: the value may be anything the file holds.
         if node.tag == "tag:yaml.org,2002:str":
-            return repr(node.value)
-        return node.value
+            return shown_value(node.value)
+        plain = len(node.value) <= 40 and node.value.isprintable()
+        return node.value if plain else shown_value(node.value)
 
     def mapping(
         self,
@@ -288,7 +295,7 @@ class _Reader:
                 line = seen[key].start_mark.line + 1
                 self.problem(
                     key_node,
-                    _join(path, key),
+                    _key_path(path, key),
                     f"duplicate key (first given on line {line}); expected each key once",
                 )
             seen[key] = key_node
@@ -313,10 +320,12 @@ class _Reader:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}? " if close else ""
                 suggested.update(close)
+                # A key that is not a key name is the file's content: say where, not what.
+                said = f"unknown key {shown_key(key)}" if shown_key(key) else "an unknown key"
                 self.problem(
                     key_node,
-                    _join(path, key),
-                    f"unknown key {key!r}; {hint}expected one of {', '.join(allowed)}",
+                    _key_path(path, key),
+                    f"{said}; {hint}expected one of {', '.join(allowed)}",
                 )
                 continue
             found[key] = value_node
@@ -405,40 +414,19 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _key_path(path: str, key: str) -> str:
+    """The field path of a key from the file: the key only when it reads as a key name."""
+    return _join(path, key) if shown_key(key) else path
+
+
 # -- parsing ------------------------------------------------------------------------------------
-def _compose(text: str, source: str) -> tuple[yaml.Node, yaml.SafeLoader]:
-    try:
-        loader = yaml.SafeLoader(text)
-        node = loader.get_single_node()
-    except yaml.reader.ReaderError as exc:
-        # Raised before any mark exists: find the line from the character's position.
-        line = text.count("\n", 0, exc.position) + 1
-        raise ScenarioError(
-            located(
-                f"invalid YAML: character #x{exc.character:04x} is not allowed; expected "
-                "printable text",
-                file=source,
-                line=line,
-            )
-        ) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(
-            located(
-                f"invalid YAML: {problem}; expected a YAML mapping (check the indentation and "
-                "quoting on this line and the one before)",
-                file=source,
-                line=line,
-            )
-        ) from exc
-    except RecursionError as exc:
-        raise ScenarioError(
-            located("invalid YAML: nested too deeply; expected a scenario mapping", file=source)
-        ) from exc
+def _compose(text: str, source: str) -> tuple[yaml.Node, BoundedLoader]:
+    # The shared reader's limits (nesting, aliases) hold here too: a scenario reaches this
+    # from a file, a dashboard upload or a string.
+    node, loader = compose_yaml(text, source, error=ScenarioError)
     # A document of only `---` is an empty scalar: as empty as a file with nothing in it.
     if node is None or (node.tag == "tag:yaml.org,2002:null" and not node.value):
+        loader.dispose()
         raise ScenarioError(
             located(
                 "empty file; expected a mapping with at least name and workloads",
@@ -496,6 +484,17 @@ def _scenario(
             root,
             "",
             f"the top level is {_kind(root)}; expected a mapping with at least name and workloads",
+        )
+        return None
+    written = [str(key.value) for key, _ in root.value if isinstance(key, yaml.ScalarNode)]
+    if not any(difflib.get_close_matches(key, _TOP_KEYS, n=1, cutoff=0.6) for key in written):
+        # Some other file (a config, /etc/passwd), not a misspelt scenario: one line that
+        # quotes none of it.
+        reader.problem(
+            root,
+            "",
+            "not a scenario: none of its keys is a scenario key; expected a mapping with at "
+            "least name and workloads",
         )
         return None
     keys = reader.mapping(root, "", _TOP_KEYS, ("name", "workloads"), what="a scenario")
@@ -834,24 +833,7 @@ def _batch_share(reader: _Reader, node: yaml.Node, path: str) -> float | None:
 
 def load_scenario(path: str | Path, *, catalogue: Catalogue | None = None) -> Scenario:
     """Read and validate a scenario file; every problem is reported in one ScenarioError."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ScenarioError(
-            located("no such file; expected the path of a scenario YAML file", file=path)
-        ) from exc
-    except IsADirectoryError as exc:
-        raise ScenarioError(
-            located("is a folder; expected the path of a scenario YAML file", file=path)
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            located(f"cannot read as UTF-8 ({exc.reason}); expected a UTF-8 text file", file=path)
-        ) from exc
-    except OSError as exc:
-        raise ScenarioError(
-            located(f"cannot read ({exc.strerror}); expected a readable file", file=path)
-        ) from exc
+    text = read_text(path, kind="scenario YAML file", error=ScenarioError)
     return parse_scenario(text, str(path), base_dir=Path(path).parent, catalogue=catalogue)
 
 

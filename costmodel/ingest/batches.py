@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from costmodel.credentials import check_environment, check_key, redact
 from costmodel.errors import ApiError, IngestError
 from costmodel.ingest.files import read_results
 
@@ -103,15 +104,13 @@ def _utc(moment: datetime | date | str | None) -> datetime | None:
 
 
 class _Scrubber:
-    """Removes the client's secrets from any text before it reaches a message."""
+    """Removes the client's secrets (and any URL password, any key) from a text."""
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
         self._secrets = [s for s in secrets if s]
 
     def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
+        return redact(text, self._secrets)
 
 
 def _error_detail(exc: Any, scrub: _Scrubber) -> str:
@@ -152,6 +151,8 @@ def pull(
     from tqdm import tqdm
 
     if client is None:
+        # Before any request: a key with a trailing newline would fail as a connection error.
+        check_environment()
         try:
             client = (
                 anthropic.Anthropic()
@@ -159,10 +160,16 @@ def pull(
                 else anthropic.Anthropic(max_retries=max_retries)
             )
         except anthropic.AnthropicError as exc:
-            raise ApiError(f"cannot set up the Anthropic client: {exc}") from None
+            raise ApiError(redact(f"cannot set up the Anthropic client: {exc}")) from None
     elif max_retries is not None:
         client = client.with_options(max_retries=max_retries)
     scrub = _Scrubber([getattr(client, "api_key", None), getattr(client, "auth_token", None)])
+    for variable, attribute in (
+        ("ANTHROPIC_API_KEY", "api_key"),
+        ("ANTHROPIC_AUTH_TOKEN", "auth_token"),
+    ):
+        value = getattr(client, attribute, None)
+        check_key(variable, value if isinstance(value, str) else None)
     if not any(getattr(client, name, None) for name in ("api_key", "auth_token", "credentials")):
         raise ApiError("no API key: set ANTHROPIC_API_KEY in the environment")
 
@@ -178,7 +185,8 @@ def pull(
             return ApiError(f"{doing} failed after retries: {_error_detail(exc, scrub)}")
         if isinstance(exc, TypeError):  # the SDK's way of saying it has no credentials
             return ApiError("no API key: set ANTHROPIC_API_KEY in the environment")
-        return ApiError(f"{doing} failed: cannot reach {client.base_url}: {scrub(str(exc))}")
+        # The base URL may carry user:password@: scrubbed with the rest.
+        return ApiError(scrub(f"{doing} failed: cannot reach {client.base_url}: {exc}"))
 
     scope = {} if workspace_id is None else {"workspace_id": workspace_id}
     start = _utc(since)

@@ -40,6 +40,7 @@ import pyarrow as pa
 
 from costmodel.errors import IngestError
 from costmodel.ingest import REQUEST_COLUMNS, RESULT_TYPES
+from costmodel.user_files import check_regular_file
 
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
@@ -612,8 +613,9 @@ def read_results(
     """
     file = Path(path)
     label = name or str(file)
-    if not file.is_file():
-        raise IngestError(f"{label}: {'not a file' if file.exists() else 'no such file'}")
+    # Regular files only (a FIFO, /dev/zero or a folder is refused before DuckDB opens it);
+    # no size limit: results files are as big as their batches.
+    check_regular_file(file, kind="results file (.jsonl)", error=IngestError, name=label)
     if chunk_rows < 1:
         raise IngestError(f"chunk_rows: expected 1 or more, got {chunk_rows}")
     batch = batch_id if batch_id is not None else batch_id_for(file)

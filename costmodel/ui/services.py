@@ -27,6 +27,7 @@ from costmodel.margin import MONTHS_PER_YEAR
 from costmodel.money import format_money, format_percent, format_points
 from costmodel.report import Comparison, ScenarioRun, Section, compare_runs
 from costmodel.scenario import PERIODS, Business, Scenario, Volume, parse_scenario
+from costmodel.user_files import MAX_FILE_BYTES, MAX_FILE_LABEL
 
 __all__ = [
     "ALL_MODELS",
@@ -51,8 +52,9 @@ __all__ = [
     "what_if_catalogue",
 ]
 
-MAX_UPLOAD_BYTES: Final = 1024 * 1024  # 1 MB, as Streamlit's uploader counts a megabyte
-MAX_UPLOAD_LABEL: Final = "1 MB"
+# The limit on every file costmodel reads (1 MB, as Streamlit's uploader counts a megabyte).
+MAX_UPLOAD_BYTES: Final = MAX_FILE_BYTES
+MAX_UPLOAD_LABEL: Final = MAX_FILE_LABEL
 ALL_MODELS: Final = "All models"
 # The worked examples first, then the hybrid and the reference file. Claims triage leads: it
 # has a business block, so the first view a user sees shows gross margin as well as cost.
