@@ -365,21 +365,26 @@ def reconcile(
         c.list_by_kind[kind] = c.list_by_kind.get(kind, Decimal(0)) + listed
 
     us_counts: dict[tuple[date, str, str], TokenCounts] = defaultdict(TokenCounts)
+    geo_rows = list(geo_rows)
     for row in geo_rows:
         if (_get(row, "inference_geo") or "") == "us":
-            key = (_day(row), _get(row, "model") or "(no model)", _get(row, "service_tier") or "")
+            key = (
+                _day(row),
+                _get(row, "model") or "(no model)",
+                _get(row, "service_tier") or "(no tier)",
+            )
             us_counts[key] += _usage_counts(row)
 
     for key, c in sorted(cells.items()):
         if c.has_usage:
             _price_cell(c, key, catalogue, windows[key], band_counts, us_counts.get(key))
         if c.catalogue_usd is not None and c.list_usd is not None:
-            base = max(abs(c.list_usd), abs(c.catalogue_usd))
+            base = abs(c.list_usd)
             diff = abs(c.list_usd - c.catalogue_usd)
             # Half a cent always passes: the report rounds nothing, but rows may be in cents.
             c.beyond_tolerance = diff > max(base * tolerance, Decimal("0.005"))
             if c.beyond_tolerance:
-                c.hints.extend(_explain(c, catalogue, us_counts.get(key) is not None))
+                c.hints.extend(_explain(c, catalogue, bool(geo_rows)))
 
     checks: list[BatchCheck] = []
     for (day, model_id), store_usd in sorted((store_batch_usd or {}).items()):
@@ -440,16 +445,15 @@ def _price_cell(
             for kind, value in priced.by_kind.items():
                 by_kind[kind] += value
             total += priced.total
-            if us is not None:
-                # The US-only surcharge on the US share of the usage (priced in the
-                # standard band: the geo query does not split by context window).
-                geo = entry.inference_geo.get("us")
-                if geo is not None and not long_band:
-                    extra = exact_cost(catalogue, c.model, c.day, c.tier, us)
-                    for kind, value in extra.by_kind.items():
-                        if kind != "web_search":
-                            by_kind[kind] += value * (geo - 1)
-                            total += value * (geo - 1)
+        geo = entry.inference_geo.get("us")
+        if us is not None and geo is not None:
+            # The US-only surcharge on the US share of the tokens, priced in the standard
+            # band: the geo query does not split by context window.
+            extra = exact_cost(catalogue, c.model, c.day, c.tier, us)
+            for kind, value in extra.by_kind.items():
+                if kind != "web_search":
+                    by_kind[kind] += value * (geo - 1)
+                    total += value * (geo - 1)
     except UnpricedError as exc:
         c.unpriced = str(exc)
         return
