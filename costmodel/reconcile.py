@@ -36,7 +36,9 @@ from costmodel.errors import UnknownModelError, UnpricedError
 
 __all__ = [
     "API_TOKEN_TYPES",
+    "LONG_CONTEXT_WINDOW",
     "PRICED_TIERS",
+    "BatchCheck",
     "ExactCost",
     "Reconciliation",
     "ReconciliationCell",
@@ -44,6 +46,7 @@ __all__ = [
     "cents",
     "exact_cost",
     "reconcile",
+    "reconciliation_rows",
 ]
 
 # The API's token types (cost rows' ``token_type``) in the order of the catalogue's rate fields.

@@ -21,16 +21,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from costmodel.catalogue import Catalogue, bundled_catalogue
 from costmodel.reconcile import API_TOKEN_TYPES, TokenCounts, exact_cost
+
+if TYPE_CHECKING:
+    from costmodel.ingest.org import OrgReport
 
 __all__ = [
     "COST_DIMENSIONS",
     "USAGE_DIMENSIONS",
     "OrgFact",
     "cost_rows",
+    "demo_org_report",
+    "fact_cost",
     "generate_org_report",
     "iso",
     "usage_rows",
@@ -360,3 +365,35 @@ def generate_org_report(
                         )
                     )
     return facts
+
+
+def demo_org_report(
+    facts: Sequence[OrgFact], *, since: date, until: date, refreshed_at: datetime | None = None
+) -> OrgReport:
+    """The report a pull of ``since`` to ``until`` would return, without a server: the same
+    queries (:data:`~costmodel.ingest.org.USAGE_GROUP_BY` and the others, daily buckets, 31-day
+    windows) answered from ``facts`` and read by the same row parsers. For the demo store."""
+    from costmodel.ingest.org import (
+        COST_GROUP_BY,
+        GEO_GROUP_BY,
+        USAGE_GROUP_BY,
+        OrgReport,
+        cost_row,
+        plan_windows,
+        usage_row,
+    )
+
+    # The pull's own checks, with the last day of the data as "today".
+    windows = plan_windows(since, until, today=until + timedelta(days=1))
+    report = OrgReport(since=since, until=until, windows=windows, data_refreshed_at=refreshed_at)
+    for start, end in windows:
+        report.usage += [
+            usage_row(r) for r in usage_rows(facts, start=start, end=end, group_by=USAGE_GROUP_BY)
+        ]
+        report.geo_usage += [
+            usage_row(r) for r in usage_rows(facts, start=start, end=end, group_by=GEO_GROUP_BY)
+        ]
+        report.cost += [
+            cost_row(r) for r in cost_rows(facts, start=start, end=end, group_by=COST_GROUP_BY)
+        ]
+    return report

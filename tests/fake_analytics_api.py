@@ -94,7 +94,8 @@ class FakeAnalyticsAPI:
             self._faults.append(Fault(path_contains, status=status, times=times))
 
     def drop(self, path_contains: str, *, times: int = 1, page: int | None = None) -> None:
-        """Cut the next ``times`` answers (on page ``page``) off in the middle of the body."""
+        """Cut the next ``times`` answers off in the middle of the body: on the first page of a
+        query (``page=0``), on a later page (``page=1``) or on any (``None``)."""
         with self._lock:
             self._faults.append(Fault(path_contains, times=times, page=page))
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from costmodel.errors import ApiError, IngestError
 from costmodel.ingest.org import (
@@ -282,3 +284,15 @@ def test_rows_not_in_the_documented_shape_are_refused() -> None:
     assert cost_row(
         {**base, "cost": {**base["cost"], "list_amount": "12.50"}}
     ).list_amount_cents == Decimal("12.50")
+
+
+@given(
+    since=st.dates(date(2026, 1, 1), date(2026, 11, 30)),
+    length=st.integers(0, 400),
+)
+def test_windows_cover_every_day_once_and_never_exceed_31_days(since: date, length: int) -> None:
+    until = min(since + timedelta(days=length), TODAY)
+    windows = plan_windows(since, until, today=TODAY)
+    assert windows[0][0].date() == since and windows[-1][1].date() == until + timedelta(days=1)
+    assert all(0 < (end - start).days <= 31 for start, end in windows)
+    assert all(windows[i][1] == windows[i + 1][0] for i in range(len(windows) - 1))

@@ -155,3 +155,18 @@ def test_a_pulled_synthetic_report_reconciles_except_its_unpriced_tiers() -> Non
     assert all(c.effective_discount_pct == Decimal("10") for c in priced)
     totals = result.totals()
     assert totals["amount_usd"] == sum((r.amount_usd for r in report.cost), Decimal(0))
+
+
+def test_the_demo_report_equals_a_pull_of_the_same_facts() -> None:
+    from costmodel.synthetic_org import demo_org_report
+
+    facts = generate_org_report(since=date(2026, 10, 20), days=20, seed=5, requests_per_day=60)
+    demo = demo_org_report(facts, since=date(2026, 10, 20), until=date(2026, 11, 8))
+    with FakeAnalyticsAPI(facts=facts, page_cap=40) as api:
+        client = admin_client(environ={"ANTHROPIC_ADMIN_KEY": api.api_key}, base_url=api.base_url)
+        pulled = pull_org_report(
+            client, date(2026, 10, 20), date(2026, 11, 8), today=date(2026, 12, 1)
+        )
+    assert sorted(demo.usage, key=repr) == sorted(pulled.usage, key=repr)
+    assert sorted(demo.cost, key=repr) == sorted(pulled.cost, key=repr)
+    assert len(demo.windows) == 1 and demo.tiers == ["batch", "priority", "standard"]
