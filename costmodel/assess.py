@@ -502,11 +502,12 @@ def _decide(
             "wait.when_unknown: stay_sync (nothing says this workload can wait)",
             notes,
         )
-    waits = (
-        f"can wait {tolerance.hours:g} h"
-        if tolerance is not None
-        else "no latency requirement stated (wait.when_unknown: can_wait)"
-    )
+    if tolerance is not None:
+        waits = f"can wait {tolerance.hours:g} h"
+    elif not math.isnan(critical) and not unknown:
+        waits = f"every request's latency budget allows {turnaround:g} h"
+    else:
+        waits = "no latency requirement stated (wait.when_unknown: can_wait)"
     return (
         "batch",
         Decimal(1),

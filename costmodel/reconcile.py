@@ -387,7 +387,7 @@ def reconcile(
             # Half a cent always passes: the report rounds nothing, but rows may be in cents.
             c.beyond_tolerance = diff > max(base * tolerance, Decimal("0.005"))
             if c.beyond_tolerance:
-                c.hints.extend(_explain(c, catalogue, bool(geo_rows)))
+                c.hints.extend(_explain(c, catalogue, bool(geo_rows), windows[key]))
 
     checks: list[BatchCheck] = []
     for (day, model_id), store_usd in sorted((store_batch_usd or {}).items()):
@@ -476,7 +476,9 @@ def _price_cell(
         )
 
 
-def _explain(c: ReconciliationCell, catalogue: Catalogue, geo_known: bool) -> list[str]:
+def _explain(
+    c: ReconciliationCell, catalogue: Catalogue, geo_known: bool, windows: set[str]
+) -> list[str]:
     """Where a difference beyond tolerance comes from, as far as the figures tell."""
     hints: list[str] = []
     diff = c.difference_usd or Decimal(0)
@@ -503,12 +505,13 @@ def _explain(c: ReconciliationCell, catalogue: Catalogue, geo_known: bool) -> li
                 f"the size of a US-only inference surcharge ({geo}x) on about "
                 f"{share.quantize(Decimal(1))}% of the tokens: pull the inference_geo split"
             )
-    if diff > 0 and c.catalogue_by_kind and catalogue.knows(c.model):
+    if diff > 0 and not (windows - {""}) and catalogue.knows(c.model):
         entry = catalogue.models[catalogue.resolve(c.model)].price_on(c.day)
-        if entry.long_context is not None and c.requests:
+        if entry.long_context is not None:
             hints.append(
-                "some requests may have been billed at the long-context tier (above "
-                f"{entry.long_context.above_prompt_tokens:,} prompt tokens)"
+                "the usage is not split by context window: requests above "
+                f"{entry.long_context.above_prompt_tokens:,} prompt tokens are billed at the "
+                "long-context tier, priced here at the standard one"
             )
     return hints
 

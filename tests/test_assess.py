@@ -309,3 +309,18 @@ def test_a_period_with_no_synchronous_usage_says_so() -> None:
         NothingToAssess, match=r"no synchronous \(standard or priority tier\) usage"
     ):
         assess(candidates, POLICY, CATALOGUE, on=ON)
+
+
+def test_a_log_whose_every_budget_allows_a_batch_moves_whole(tmp_path: Path) -> None:
+    log = tmp_path / "nightly.csv"
+    log.write_text(
+        "timestamp,model,input_tokens,output_tokens,tag,latency_budget_ms\n"
+        + "2026-11-02T01:00:00Z,model-b,100,10,nightly,90000000\n" * 150
+    )
+    policy = parse_policy("name: p\n")
+    candidates = candidates_from_log(
+        read_request_log(log, catalogue=CATALOGUE), policy=policy, catalogue=CATALOGUE, source="n"
+    )
+    (only,) = assess(candidates, policy, CATALOGUE, on=ON).workloads
+    assert (only.verdict, only.batch_share) == ("batch", 1)
+    assert only.rule.endswith("every request's latency budget allows 24 h")

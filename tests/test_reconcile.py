@@ -170,3 +170,13 @@ def test_the_demo_report_equals_a_pull_of_the_same_facts() -> None:
     assert sorted(demo.usage, key=repr) == sorted(pulled.usage, key=repr)
     assert sorted(demo.cost, key=repr) == sorted(pulled.cost, key=repr)
     assert len(demo.windows) == 1 and demo.tiers == ["batch", "priority", "standard"]
+
+
+def test_usage_not_split_by_context_window_points_at_the_long_context_tier() -> None:
+    unsplit = [{**usage(5, "model-a", "standard", 1_000_000, 0), "context_window": None}]
+    result = reconcile(unsplit, COST[8:9], CATALOGUE, geo_rows=GEO)
+    (cell,) = result.cells
+    assert cell.flags == ["beyond tolerance"]
+    assert any("not split by context window" in hint for hint in cell.hints)
+    split = reconcile(USAGE[6:7], COST[8:9], CATALOGUE, geo_rows=GEO)
+    assert not any("context window" in hint for hint in split.cells[0].hints)
