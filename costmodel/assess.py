@@ -205,6 +205,18 @@ def candidates_from_org(
     )
 
 
+_LONG: Final = "long context"
+_LOG_KEYS: Final = ["tag", "model", "context_window", "inference_geo"]
+
+
+def _threshold(catalogue: Catalogue, model_id: str) -> float:
+    """The model's long-context threshold in its latest price entry (inf where it has none)."""
+    if model_id not in catalogue.models:
+        return math.inf
+    tier = catalogue.models[model_id].prices[-1].long_context
+    return math.inf if tier is None else float(tier.above_prompt_tokens)
+
+
 def candidates_from_log(
     chunks: Iterable[pd.DataFrame],
     *,
@@ -253,10 +265,24 @@ def candidates_from_log(
         if sync.empty:
             continue
         budget = sync["latency_budget_ms"].to_numpy(dtype="float64")
+        models = [_resolved(catalogue, m) for m in sync["model"].tolist()]
+        # Requests over their model's long-context threshold are a workload of their own, so
+        # that each part's mean request falls in the band its requests were billed in.
+        prompt = sum(
+            sync[c].to_numpy(dtype="float64")
+            for c in (
+                "input_tokens",
+                "cache_write_5m_tokens",
+                "cache_write_1h_tokens",
+                "cache_read_tokens",
+            )
+        )
+        limit = np.array([_threshold(catalogue, m) for m in models], dtype="float64")
         frame = pd.DataFrame(
             {
                 "tag": sync["tag"].to_numpy(dtype=object) if by == "tag" else None,
-                "model": [_resolved(catalogue, m) for m in sync["model"].tolist()],
+                "model": models,
+                "context_window": np.where(prompt > limit, _LONG, ""),
                 "inference_geo": np.where(sync["inference_geo"].to_numpy() == "us", "us", "global"),
                 "requests": sync["requests"].to_numpy(),
                 **{c: sync[c].to_numpy() for c in _COUNTS},
@@ -274,9 +300,7 @@ def candidates_from_log(
             }
         )
         frame["tag"] = frame["tag"].fillna("(untagged)") if by == "tag" else "(all)"
-        parts.append(
-            frame.groupby(["tag", "model", "inference_geo"], sort=False).sum().reset_index()
-        )
+        parts.append(frame.groupby(_LOG_KEYS, sort=False).sum().reset_index())
     if first is None or last is None:
         raise NothingToAssess(f"{source}: no requests in the period; nothing to assess")
     notes: list[str] = []
@@ -289,17 +313,23 @@ def candidates_from_log(
     if not parts:
         empty = pd.DataFrame(columns=columns)
         return Candidates(empty, first.date(), last.date(), source, by, tuple(notes))
-    summed = (
-        pd.concat(parts).groupby(["tag", "model", "inference_geo"], sort=True).sum().reset_index()
-    )
+    summed = pd.concat(parts).groupby(_LOG_KEYS, sort=True).sum().reset_index()
     summed["workload"] = [
-        (f"{t} / {m}" if by == "tag" else m) + (" (US)" if g == "us" else "")
-        for t, m, g in zip(summed["tag"], summed["model"], summed["inference_geo"], strict=True)
+        (f"{t} / {m}" if by == "tag" else m)
+        + (f" ({w})" if w else "")
+        + (" (US)" if g == "us" else "")
+        for t, m, w, g in zip(
+            summed["tag"],
+            summed["model"],
+            summed["context_window"],
+            summed["inference_geo"],
+            strict=True,
+        )
     ]
     summed["tag"] = summed["tag"] if by == "tag" else None
     summed["workspace_id"] = None
     summed["api_key_id"] = None
-    summed["context_window"] = None
+    summed["context_window"] = summed["context_window"].replace("", None)
     return Candidates(summed[columns], first.date(), last.date(), source, by, tuple(notes))
 
 
@@ -574,6 +604,16 @@ def assess(candidates: Candidates, policy: Policy, catalogue: Catalogue, *, on: 
             threshold = entry.long_context.above_prompt_tokens if entry.long_context else None
             # As a scenario prices it: the mean request's prompt decides the band.
             band = threshold is not None and counts.prompt_tokens > threshold * requests
+            if (
+                threshold is not None
+                and threshold != 200_000
+                and candidates.by in ("workspace", "api_key")
+            ):
+                notes.append(
+                    f"{model_id}'s long-context tier starts above {threshold:,} prompt tokens, "
+                    "which the report's context windows do not show: the mean request decides "
+                    "the band"
+                )
             sync_usd = exact_cost(
                 catalogue, model_id, on, "standard", counts, long_context=band, inference_geo=geo
             ).total * catalogue.contract_factor(model_id, "standard")

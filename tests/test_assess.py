@@ -324,3 +324,27 @@ def test_a_log_whose_every_budget_allows_a_batch_moves_whole(tmp_path: Path) -> 
     (only,) = assess(candidates, policy, CATALOGUE, on=ON).workloads
     assert (only.verdict, only.batch_share) == ("batch", 1)
     assert only.rule.endswith("every request's latency budget allows 24 h")
+
+
+def test_long_context_requests_in_a_log_are_a_workload_of_their_own(tmp_path: Path) -> None:
+    log = tmp_path / "mixed.csv"
+    log.write_text(
+        "timestamp,model,input_tokens,output_tokens,cache_read_input_tokens,tag\n"
+        + "2026-11-02T01:00:00Z,model-a,1000,100,0,docs\n" * 100
+        + "2026-11-02T01:00:00Z,model-a,150000,1000,60000,docs\n" * 100  # 210K prompt
+    )
+    policy = parse_policy("name: p\n")
+    candidates = candidates_from_log(
+        read_request_log(log, catalogue=CATALOGUE), policy=policy, catalogue=CATALOGUE, source="m"
+    )
+    result = assess(candidates, policy, CATALOGUE, on=ON)
+    by = {w.workload: w for w in result.workloads}
+    assert sorted(by) == ["docs / model-a", "docs / model-a (long context)"]
+    # 100 x (1000*3 + 100*15)/1e6 x 30 = 13.50; the long part at 6 / 22.5 and no cache-read
+    # long rate published here, so it is left unpriced rather than billed at $0.
+    assert by["docs / model-a"].now_usd == Decimal("13.5")
+    assert (
+        "no published cache_read rate at its long-context tier"
+        in by["docs / model-a (long context)"].unpriced
+    )
+    _assert_scenario_matches(result, tmp_path)

@@ -170,6 +170,10 @@ def test_the_demo_report_equals_a_pull_of_the_same_facts() -> None:
     assert sorted(demo.usage, key=repr) == sorted(pulled.usage, key=repr)
     assert sorted(demo.cost, key=repr) == sorted(pulled.cost, key=repr)
     assert len(demo.windows) == 1 and demo.tiers == ["batch", "priority", "standard"]
+    # Seeded: the same arguments give the same report, another seed another one.
+    again = generate_org_report(since=date(2026, 10, 20), days=20, seed=5, requests_per_day=60)
+    other = generate_org_report(since=date(2026, 10, 20), days=20, seed=6, requests_per_day=60)
+    assert again == facts and other != facts
 
 
 def test_usage_not_split_by_context_window_points_at_the_long_context_tier() -> None:
