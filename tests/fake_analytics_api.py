@@ -244,6 +244,7 @@ def _error_body(status: int, message: str) -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     api: FakeAnalyticsAPI
     protocol_version = "HTTP/1.1"
+    _entry: LoggedRequest
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -253,7 +254,8 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query, keep_blank_values=True)
         entry = LoggedRequest(url.path, query, {k.lower(): v for k, v in self.headers.items()})
         self.api.log.append(entry)
-        entry.status = self._route(url.path, query)
+        self._entry = entry
+        self._route(url.path, query)
 
     def _route(self, path: str, query: dict[str, list[str]]) -> int:
         if self.headers.get("Authorization") != f"Bearer {self.api.api_key}":
@@ -275,6 +277,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: dict[str, Any], *, cut: bool = False) -> int:
         data = json.dumps(payload).encode()
+        # Logged before the answer goes out: the client may act on it before this thread runs on.
+        self._entry.status = status
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
