@@ -276,11 +276,19 @@ class Reconciliation:
 
     @property
     def exit_code(self) -> int:
-        """3 when anything is beyond tolerance (or unexplained), else 0: for CI gates."""
-        beyond = any(c.flags for c in self.cells) or any(
-            b.beyond_tolerance for b in self.batch_checks
+        """3 when anything is beyond tolerance, for CI gates; else 0.
+
+        A day with usage but no cost rows (or the reverse) is a difference of its whole amount,
+        so it counts as beyond tolerance. An unpriced cell is flagged but cannot be beyond
+        anything: there is no catalogue figure to compare.
+        """
+        beyond = any(
+            c.beyond_tolerance
+            or "usage without cost rows" in c.flags
+            or "cost without usage rows" in c.flags
+            for c in self.cells
         )
-        return 3 if beyond else 0
+        return 3 if beyond or any(b.beyond_tolerance for b in self.batch_checks) else 0
 
     def totals(self) -> dict[str, Decimal | None]:
         """Sums over the priced cells that have both figures, plus every reported amount."""

@@ -102,6 +102,9 @@ def test_golden_cells_computed_by_hand() -> None:
     )
     assert cells[(3, "model-a", "standard")].flags == ["usage without cost rows"]
     assert cells[(4, "model-b", "standard")].flags == ["cost without usage rows"]
+    missing_rows = reconcile(USAGE[5:6], [], CATALOGUE)  # usage, no cost rows: exit 3
+    assert missing_rows.exit_code == 3
+    assert reconcile(USAGE[4:5], COST[6:7], CATALOGUE).exit_code == 0  # unpriced only
     five = cells[(5, "model-a", "standard")]
     assert five.flags == ["beyond tolerance"] and five.difference_usd == Decimal("0.3")
     assert five.hints[0] == "most of the difference is in input: reported $3.30, catalogue $3.00"
@@ -150,6 +153,7 @@ def test_a_pulled_synthetic_report_reconciles_except_its_unpriced_tiers() -> Non
     result = reconcile(report.usage, report.cost, bundled_catalogue(), geo_rows=report.geo_usage)
     flagged = {(c.tier, tuple(c.flags)) for c in result.flagged}
     assert flagged == {("priority", ("unpriced",))}
+    assert result.exit_code == 0  # unpriced cells are flagged, not failures
     priced = [c for c in result.cells if c.catalogue_usd is not None]
     assert priced and all(c.catalogue_usd == c.list_usd for c in priced)  # exact, to the digit
     assert all(c.effective_discount_pct == Decimal("10") for c in priced)
