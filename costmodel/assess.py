@@ -41,6 +41,7 @@ from costmodel.errors import CostModelError, UnknownModelError, UnpricedError
 from costmodel.margin import MarginImpact, margin_impact
 from costmodel.policy import HybridRule, Policy
 from costmodel.reconcile import LONG_CONTEXT_WINDOW, TokenCounts, cents, exact_cost
+from costmodel.report import Section, _margin_section
 from costmodel.scenario import Business, Scenario, Volume, Workload, scenario_to_yaml
 
 __all__ = [
@@ -396,6 +397,56 @@ class Assessment:
         return margin_impact(
             b.revenue, b.other_cogs, float(self.now_usd), float(self.after_usd), b.customers
         )
+
+    @property
+    def title(self) -> str:
+        return f"Migration assessment: {self.candidates.source}"
+
+    def sections(self) -> list[Section]:
+        """The workloads and their totals (and the margin), for the table/CSV/markdown renderers."""
+
+        def money(value: Decimal | None) -> float:
+            return math.nan if value is None else float(cents(value))
+
+        rows = [
+            {
+                "Workload": w.workload,
+                "Model": w.model,
+                "Verdict": w.verdict,
+                "Batch share": float(w.batch_share) * 100,
+                "Requests a day": float(w.requests_per_day),
+                "Now": money(w.now_usd),
+                "After": money(w.after_usd),
+                "Savings": money(w.savings_usd),
+                "Rule": w.unpriced or w.rule,
+            }
+            for w in self.workloads
+        ]
+        rows.append(
+            {
+                "Workload": "Total",
+                "Model": "",
+                "Verdict": "",
+                "Batch share": math.nan,
+                "Requests a day": float(sum(w.requests_per_day for w in self.workloads)),
+                "Now": money(self.now_usd),
+                "After": money(self.after_usd),
+                "Savings": money(self.savings_usd),
+                "Rule": "",
+            }
+        )
+        sections = [
+            Section(
+                f"{self.title}: monthly spend (USD)",
+                pd.DataFrame(rows),
+                money=("Now", "After", "Savings"),
+                percent=("Batch share",),
+                counts=("Requests a day",),
+            )
+        ]
+        if self.margin is not None:
+            sections.append(_margin_section(self.margin, "USD"))
+        return sections
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, money rounded to the cent (half away from zero), shares as numbers."""

@@ -24,12 +24,15 @@ report (:mod:`costmodel.synthetic_org`) use, so all three agree to the cent.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
+
+import pandas as pd
 
 from costmodel.catalogue import RATE_FIELDS, Catalogue, PriceEntry
 from costmodel.errors import UnknownModelError, UnpricedError
@@ -290,6 +293,102 @@ class Reconciliation:
         )
         return 3 if beyond or any(b.beyond_tolerance for b in self.batch_checks) else 0
 
+    @property
+    def title(self) -> str:
+        return "Reconciliation: the catalogue against the organisation's report"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        notes = [
+            f"Catalogue cost is list price of the reported usage at the rates of each day; a cell "
+            f"is beyond tolerance when it differs from the reported list amount by more than "
+            f"{self.tolerance * 100:g}% of it."
+        ]
+        unpriced = sorted({c.unpriced for c in self.cells if c.unpriced})
+        notes += [f"Unpriced: {reason}." for reason in unpriced]
+        return tuple(notes)
+
+    def to_dict(self) -> dict[str, Any]:
+        def plain(value: Any) -> Any:
+            return float(value) if isinstance(value, Decimal) else value
+
+        totals = self.totals()
+        return {
+            "currency": "USD",
+            "tolerance_pct": float(self.tolerance * 100),
+            "exit_code": self.exit_code,
+            "cells": [
+                {key: plain(value) for key, value in row.items()}
+                for row in reconciliation_rows(self)
+            ],
+            "totals": {key: None if v is None else float(cents(v)) for key, v in totals.items()},
+            "batch_checks": [
+                {
+                    "day": b.day.isoformat(),
+                    "model": b.model,
+                    "store_usd": float(cents(b.store_usd)),
+                    "report_list_usd": None
+                    if b.report_list_usd is None
+                    else float(cents(b.report_list_usd)),
+                    "beyond_tolerance": b.beyond_tolerance,
+                }
+                for b in self.batch_checks
+            ],
+            "notes": list(self.notes),
+        }
+
+    def sections(self) -> list[Any]:
+        from costmodel.report import Section
+
+        frame = pd.DataFrame(
+            [
+                {
+                    "Day": row["day"],
+                    "Model": row["model"],
+                    "Tier": row["tier"],
+                    "Requests": row["requests"],
+                    "Catalogue": _plain_money(row["catalogue_usd"]),
+                    "Reported list": _plain_money(row["list_usd"]),
+                    "Reported amount": _plain_money(row["amount_usd"]),
+                    "Difference": _plain_money(row["difference_usd"]),
+                    "Discount": _plain_money(row["effective_discount_pct"]),
+                    "Flags": ", ".join(row["flags"]),
+                    "Why": "; ".join(row["hints"]),
+                }
+                for row in reconciliation_rows(self)
+            ]
+        )
+        sections = [
+            Section(
+                self.title,
+                frame,
+                money=("Catalogue", "Reported list", "Reported amount", "Difference"),
+                percent=("Discount",),
+                counts=("Requests",),
+            )
+        ]
+        if self.batch_checks:
+            checks = pd.DataFrame(
+                [
+                    {
+                        "Day": b.day.isoformat(),
+                        "Model": b.model,
+                        "Store (batch results)": float(b.store_usd),
+                        "Report (batch tier)": _plain_money(b.report_list_usd),
+                        "Flags": "beyond tolerance" if b.beyond_tolerance else "",
+                    }
+                    for b in self.batch_checks
+                ]
+            )
+            sections.append(
+                Section(
+                    "Batch results in the store against the report's batch tier",
+                    checks,
+                    money=("Store (batch results)", "Report (batch tier)"),
+                )
+            )
+        return sections
+
     def totals(self) -> dict[str, Decimal | None]:
         """Sums over the priced cells that have both figures, plus every reported amount."""
         both = [c for c in self.cells if c.catalogue_usd is not None and c.list_usd is not None]
@@ -299,6 +398,10 @@ class Reconciliation:
             "list_usd": sum((c.list_usd or Decimal(0) for c in self.cells), Decimal(0)),
             "amount_usd": sum((c.amount_usd or Decimal(0) for c in self.cells), Decimal(0)),
         }
+
+
+def _plain_money(value: Decimal | None) -> float:
+    return math.nan if value is None else float(value)
 
 
 def _get(row: Any, name: str, default: Any = None) -> Any:

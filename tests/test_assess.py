@@ -348,3 +348,18 @@ def test_long_context_requests_in_a_log_are_a_workload_of_their_own(tmp_path: Pa
         in by["docs / model-a (long context)"].unpriced
     )
     _assert_scenario_matches(result, tmp_path)
+
+
+def test_the_assessment_renders_in_every_format() -> None:
+    import json
+
+    from costmodel.render import render
+
+    result = org_assessment()
+    table = render(result, "table", width=200)
+    assert "ws_batchable / model-a" in table and "$4,753.80" in table and "$2,300.40" in table
+    assert "latency_critical: workspace ws_live" in table
+    data = json.loads(render(result, "json"))
+    assert data["totals"]["savings_usd"] == 2300.4
+    assert "Workload,Model,Verdict" in render(result, "csv")
+    assert "| ws_live / model-a |" in render(result, "markdown")

@@ -188,3 +188,20 @@ def test_usage_not_split_by_context_window_points_at_the_long_context_tier() -> 
     assert any("not split by context window" in hint for hint in cell.hints)
     split = reconcile(USAGE[6:7], COST[8:9], CATALOGUE, geo_rows=GEO)
     assert not any("context window" in hint for hint in split.cells[0].hints)
+
+
+def test_the_reconciliation_renders_in_every_format() -> None:
+    import json
+
+    from costmodel.render import render
+
+    store = {(date(2026, 11, 3), "model-b"): Decimal("2")}
+    result = reconcile(USAGE, COST, CATALOGUE, geo_rows=GEO, store_batch_usd=store)
+    data = json.loads(render(result, "json"))
+    assert data["exit_code"] == 3 and data["tolerance_pct"] == 0.5
+    cell = next(c for c in data["cells"] if c["day"] == "2026-11-05")
+    assert cell["difference_usd"] == 0.3 and cell["flags"] == ["beyond tolerance"]
+    table = render(result, "table", width=250)
+    assert "usage without cost rows" in table and "$10.88" in table
+    assert "Batch results in the store" in table
+    assert render(result, "csv").startswith("Day,Model,Tier")
