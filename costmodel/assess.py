@@ -39,7 +39,7 @@ import pandas as pd
 from costmodel.catalogue import Catalogue
 from costmodel.errors import CostModelError, UnknownModelError, UnpricedError
 from costmodel.margin import MarginImpact, margin_impact
-from costmodel.policy import HybridRule, Policy
+from costmodel.policy import BusinessHours, HybridRule, Policy
 from costmodel.reconcile import LONG_CONTEXT_WINDOW, TokenCounts, cents, exact_cost
 from costmodel.report import Section, _margin_section
 from costmodel.scenario import Business, Scenario, Volume, Workload, scenario_to_yaml
@@ -137,15 +137,30 @@ def candidates_from_org(
     catalogue: Catalogue,
     by: str = "workspace",
     source: str = "the organisation's usage report",
+    business_hours: BusinessHours | None = None,
 ) -> Candidates:
     """Candidates from the report's usage rows (:class:`costmodel.ingest.org.UsageRow`).
 
     ``by`` is ``workspace`` (workspace x model) or ``api_key`` (API key x model). Snapshot ids
     of one model are one candidate; the ``200k-1M`` context window is a candidate of its own.
+    With ``business_hours`` and hourly rows (``bucket_width="1h"``), the requests outside
+    business hours are counted, for hybrid rules with ``share: off_hours``; daily rows cannot
+    tell, and those rules are then not applied.
     """
+    off_hours: dict[Any, bool] = {}
+
+    def outside(start: Any, end: Any) -> bool | None:
+        if business_hours is None or start is None or end is None:
+            return None
+        if (end - start).total_seconds() > 3600:
+            return None
+        if start not in off_hours:
+            off_hours[start] = bool(business_hours.outside(pd.Series([start]))[0])
+        return off_hours[start]
+
     if by not in ("workspace", "api_key"):
         raise CostModelError(f"by: got {by!r}; expected workspace or api_key for the report")
-    sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * 8)
+    sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * 10)
     tiers: set[str] = set()
     for row in usage_rows:
         day = _get(row, "day") or _get(row, "starting_at").date()
@@ -169,6 +184,11 @@ def candidates_from_org(
             totals[i] += int(_get(row, _ORG_COUNTS[column]) or 0)
         if tier != "standard":
             totals[7] += requests
+        off = outside(_get(row, "starting_at"), _get(row, "ending_at"))
+        if off is None:
+            totals[9] += 1  # a row whose hour is not known
+        elif off:
+            totals[8] += requests
     records = []
     for (workspace, api_key, model, window), t in sorted(sums.items(), key=lambda kv: str(kv[0])):
         owner = workspace if by == "workspace" else api_key
@@ -186,7 +206,7 @@ def candidates_from_org(
                 **{c: t[i] for i, c in enumerate(_COUNTS, 1)},
                 "priority_requests": t[7],
                 **dict.fromkeys(_ROUTING, np.nan),
-                "requests_off_hours": np.nan,
+                "requests_off_hours": np.nan if t[9] else t[8],
             }
         )
     notes = ["Inference geo is not split in this report: every request is priced at global rates."]

@@ -363,3 +363,34 @@ def test_the_assessment_renders_in_every_format() -> None:
     assert data["totals"]["savings_usd"] == 2300.4
     assert "Workload,Model,Verdict" in render(result, "csv")
     assert "| ws_live / model-a |" in render(result, "markdown")
+
+
+def test_hourly_report_rows_give_the_off_hours_share() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    policy = parse_policy("hybrid:\n  - {name: nights, share: off_hours}\n")
+
+    def hourly(hour: int, requests: int) -> dict:
+        start = datetime(2026, 11, 2, hour, tzinfo=UTC)  # a Monday
+        return {
+            **row(2, "ws", "model-b", requests, requests * 1000, 0),
+            "starting_at": start,
+            "ending_at": start + timedelta(hours=1),
+        }
+
+    rows = [hourly(3, 100), hourly(10, 250), hourly(20, 50)]  # 150 of 400 outside 09-18
+    for business_hours, expected in (
+        (policy.business_hours, ("hybrid", Decimal("0.375"))),
+        (None, ("batch", 1)),
+    ):
+        candidates = candidates_from_org(
+            rows,
+            since=date(2026, 11, 2),
+            until=date(2026, 11, 2),
+            catalogue=CATALOGUE,
+            business_hours=business_hours,
+        )
+        (only,) = assess(candidates, policy, CATALOGUE, on=ON).workloads
+        assert (only.verdict, only.batch_share) == expected
+    # Without hours the rule cannot apply, and the assessment says so.
+    assert "needs request times" in only.notes[0]
