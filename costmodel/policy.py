@@ -27,15 +27,17 @@ from dataclasses import dataclass, field, replace
 from datetime import time
 from importlib import resources
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import numpy as np
-import pandas as pd
 import yaml
 
 from costmodel.errors import ScenarioError, located
 from costmodel.scenario import Business, _compose, _Reader
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 __all__ = [
     "WHEN_UNKNOWN",
@@ -137,6 +139,9 @@ class BusinessHours:
 
     def outside(self, timestamps: pd.Series) -> np.ndarray:
         """Which UTC timestamps fall outside business hours in the policy's time zone."""
+        import numpy as np
+        import pandas as pd
+
         local = pd.to_datetime(timestamps, utc=True).dt.tz_convert(ZoneInfo(self.timezone))
         minutes = (local.dt.hour * 60 + local.dt.minute).to_numpy()
         start = self.start.hour * 60 + self.start.minute

@@ -32,8 +32,6 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
-import pandas as pd
-
 from costmodel.catalogue import RATE_FIELDS, Catalogue, PriceEntry
 from costmodel.errors import UnknownModelError, UnpricedError
 
@@ -338,6 +336,8 @@ class Reconciliation:
         }
 
     def sections(self) -> list[Any]:
+        import pandas as pd
+
         from costmodel.report import Section
 
         frame = pd.DataFrame(
