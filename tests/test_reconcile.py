@@ -205,3 +205,13 @@ def test_the_reconciliation_renders_in_every_format() -> None:
     assert "usage without cost rows" in table and "$10.88" in table
     assert "Batch results in the store" in table
     assert render(result, "csv").startswith("Day,Model,Tier")
+
+
+def test_doctests() -> None:
+    import doctest
+
+    import costmodel.ingest.org
+    import costmodel.reconcile
+
+    assert doctest.testmod(costmodel.reconcile).failed == 0
+    assert doctest.testmod(costmodel.ingest.org).failed == 0
