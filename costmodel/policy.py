@@ -50,6 +50,7 @@ __all__ = [
     "default_policy",
     "load_policy",
     "parse_policy",
+    "selectors_named",
 ]
 
 WHEN_UNKNOWN: Final = ("can_wait", "stay_sync")
