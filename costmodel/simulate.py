@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any, Final
 
@@ -468,6 +468,17 @@ def _mixed_section(title: str, frame: pd.DataFrame, money_rows: np.ndarray, curr
     return Section(title, shown, figures=("P10", "P50", "P90", "Mean", "Point"))
 
 
+def _month_draws(
+    scenario: Any, moments: CostMoments, inputs: StoreInputs, draws: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per draw and workload, one month's sync and batch-plan cost at the volume as written."""
+    monthly = np.array([w.requests.per_month(scenario.days_per_month) for w in scenario.workloads])
+    share = np.array([w.batch_share for w in scenario.workloads])
+    miss = miss_shares(scenario.workloads, inputs, draws, rng)
+    sync, batch = draw_costs(monthly[None, None, :], moments, share, miss, rng)
+    return sync[:, 0, :], batch[:, 0, :]
+
+
 # -- the whole question -----------------------------------------------------------------------
 def simulate_scenario(
     scenario: Any,
@@ -500,13 +511,7 @@ def simulate_scenario(
         moments = cost_moments(
             scenario, catalogue, [on], inputs, rng, rate=float(fx.per_usd) if fx else 1.0
         )
-        monthly = np.array(
-            [w.requests.per_month(scenario.days_per_month) for w in scenario.workloads]
-        )
-        share = np.array([w.batch_share for w in scenario.workloads])
-        miss = miss_shares(scenario.workloads, inputs, draws, rng)
-        sync, batch = draw_costs(monthly[None, None, :], moments, share, miss, rng)
-        sync, batch = sync[:, 0, :], batch[:, 0, :]  # one month
+        sync, batch = _month_draws(scenario, moments, inputs, draws, rng)
     else:
         # Nothing uncertain: every draw is the point figure, exactly (no float path of our own).
         sync = np.broadcast_to(
@@ -601,3 +606,116 @@ def _notes(scenario: Any, simulated: bool, inputs: StoreInputs) -> list[str]:
                 "(Beta posterior) and runs synchronously."
             )
     return notes
+
+
+# -- which distribution parameter moves the result most ---------------------------------------
+def parameter_tornado(
+    scenario: Any,
+    catalogue: Any,
+    *,
+    on: date,
+    draws: int = 2000,
+    seed: int = 0,
+    inputs: StoreInputs | None = None,
+    fx: Any = None,
+    step: float = 0.2,
+) -> pd.DataFrame:
+    """The tornado of :func:`costmodel.analysis.tornado` over the uncertain inputs' parameters.
+
+    Each parameter is moved down and up by ``step`` alone, and the P50 of the batch plan's
+    gross margin (or, without a business block, of its monthly cost) recorded, every run on
+    the same seed so that only the parameter differs. Parameters: each lognormal count's
+    level (every quantile scaled) and spread (sigma, with the mean held), and each given
+    deadline miss share. Only the workload a parameter belongs to is priced again. Columns as
+    :data:`costmodel.margin.SENSITIVITY_COLUMNS`, largest swing first; ``attrs`` carry what
+    :func:`costmodel.charts.tornado_chart` reads.
+    """
+    from costmodel.margin import SENSITIVITY_COLUMNS
+
+    draws, seed = check_draws(draws, seed)
+    inputs = inputs or StoreInputs()
+    fx = fx or scenario.currency
+    rate = float(fx.per_usd) if fx else 1.0
+    business = scenario.business
+
+    def moments_of(s: Any) -> CostMoments:
+        return cost_moments(s, catalogue, [on], inputs, np.random.default_rng(seed), rate=rate)
+
+    base_moments = moments_of(scenario)
+
+    def p50(s: Any, moments: CostMoments) -> float:
+        # The same seed for every variant: common random numbers, so only the parameter moves.
+        _, batch = _month_draws(s, moments, inputs, draws, np.random.default_rng(seed + 1))
+        total = batch.sum(axis=1)
+        if business is not None:
+            total = margin_draws(total, total, business)["gross_margin_batch_pct"]
+        return float(np.percentile(total, 50))
+
+    def varied(s: Any, index: int) -> float:
+        alone = moments_of(replace(s, workloads=(s.workloads[index],)))
+        spliced = CostMoments(
+            *(
+                np.concatenate([mine[:, :index], theirs, mine[:, index + 1 :]], axis=1)
+                for mine, theirs in zip(
+                    (getattr(base_moments, f.name) for f in fields(CostMoments)),
+                    (getattr(alone, f.name) for f in fields(CostMoments)),
+                    strict=True,
+                )
+            )
+        )
+        return p50(s, spliced)
+
+    base = p50(scenario, base_moments)
+    rows = []
+    for index, w in enumerate(scenario.workloads):
+        r = w.ranges
+        if r is None:
+            continue
+        for key, dist in r.tokens:
+            if not isinstance(dist, LogNormal):
+                continue
+            label = key.removesuffix("_tokens").replace("_", " ")
+            variants = {
+                f"{w.name}: {label} tokens, level": lambda f, d=dist: replace(
+                    d, mu=d.mu + math.log(f)
+                ),
+                f"{w.name}: {label} tokens, spread": lambda f, d=dist: replace(
+                    d, mu=d.mu + (d.sigma**2 - (d.sigma * f) ** 2) / 2, sigma=d.sigma * f
+                ),
+            }
+            for name, vary in variants.items():
+                low = varied(_with_token(scenario, index, key, vary(1 - step)), index)
+                high = varied(_with_token(scenario, index, key, vary(1 + step)), index)
+                rows.append((name, 1 - step, 1 + step, low, high))
+        d = r.deadline
+        if d is not None and d.miss_share is not None and d.miss_share > 0:
+            shares = (d.miss_share * (1 - step), min(d.miss_share * (1 + step), 1.0))
+            low, high = (
+                p50(_with_deadline(scenario, index, replace(d, miss_share=v)), base_moments)
+                for v in shares
+            )
+            rows.append((f"{w.name}: deadline miss share", *shares, low, high))
+    frame = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS[:-1])
+    frame["swing"] = (frame["high_result"] - frame["low_result"]).abs()
+    frame = frame.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+    frame.attrs.update(
+        measure="P50 gross margin, batch plan" if business is not None else "P50 batch-plan cost",
+        unit="percent" if business is not None else "money",
+        base_result=base,
+        step=step,
+        currency=fx.code if fx else "USD",
+    )
+    return frame
+
+
+def _with_token(scenario: Any, index: int, key: str, dist: LogNormal) -> Any:
+    w = scenario.workloads[index]
+    tokens = tuple((k, dist if k == key else d) for k, d in w.ranges.tokens)
+    return scenario.with_workload(
+        index, ranges=replace(w.ranges, tokens=tokens), **{key: dist.mean}
+    )
+
+
+def _with_deadline(scenario: Any, index: int, deadline: Any) -> Any:
+    w = scenario.workloads[index]
+    return scenario.with_workload(index, ranges=replace(w.ranges, deadline=deadline))

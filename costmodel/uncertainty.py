@@ -620,3 +620,108 @@ def miss_shares(
             n, k = inputs.turnaround[w.name]
             shares[:, i] = rng.beta(k + 1, n - k + 1, size=draws)
     return shares
+
+
+# -- edits from the dashboard (pure) ----------------------------------------------------------
+EDITABLE_TOKENS: Final = ("input_tokens", "output_tokens")
+
+
+@dataclass(frozen=True)
+class RangeEdit:
+    """A workload's uncertain inputs as the dashboard's widgets hold them; None leaves a value.
+
+    ``tokens``: scenario key -> (mean, p95) per request; ``growth_pct`` a month (8 for 8%);
+    ``miss_share_pct`` of batches (with ``deadline_hours``).
+    """
+
+    tokens: tuple[tuple[str, float, float], ...] = ()
+    growth_pct: float | None = None
+    deadline_hours: float | None = None
+    miss_share_pct: float | None = None
+
+
+def token_summary(w: Any, key: str) -> tuple[float, float] | None:
+    """(mean, p95) of one count, as the widgets show it; None for ``from_store`` counts."""
+    dist = w.ranges.token(key) if w.ranges is not None else None
+    if isinstance(dist, FromStore):
+        return None
+    if isinstance(dist, LogNormal):
+        return dist.mean, math.exp(dist.mu + Z95 * dist.sigma)
+    value = float(getattr(w, key))
+    return value, value
+
+
+def edited_ranges(scenario: Any, edits: Sequence[RangeEdit | None]) -> Any:
+    """The scenario with the widgets' values folded in; untouched values stay as written.
+
+    Raises :class:`~costmodel.errors.ScenarioError` naming the workload's field, as a file
+    with the same values would.
+    """
+    from dataclasses import replace
+
+    from costmodel.errors import ScenarioError
+
+    workloads = list(scenario.workloads)
+    problems = []
+    for index, (w, edit) in enumerate(zip(scenario.workloads, edits, strict=True)):
+        if edit is None:
+            continue
+        path = f"workloads[{index}]"
+        ranges = w.ranges or WorkloadRanges()
+        tokens = dict(ranges.tokens)
+        points: dict[str, float] = {}
+        for key, mean, p95 in edit.tokens:
+            if token_summary(w, key) == (mean, p95):
+                continue  # untouched: keep the form as written
+            if not (math.isfinite(mean) and mean > 0 and math.isfinite(p95)):
+                problems.append(f"{path}.{key}.mean: got {mean:g}; expected tokens above 0")
+                continue
+            if p95 < mean:
+                problems.append(
+                    f"{path}.{key}.p95: got {p95:g}, below the mean {mean:g}; expected a 95th "
+                    "percentile at or above the mean"
+                )
+                continue
+            points[key] = mean
+            if p95 == mean:
+                tokens.pop(key, None)
+                continue
+            try:
+                tokens[key] = fit_mean_p95(mean, p95)
+            except ValueError as exc:
+                problems.append(f"{path}.{key}.p95: got {p95:g} with mean {mean:g}: {exc}")
+        growth = ranges.growth
+        if edit.growth_pct is not None and edit.growth_pct != (
+            growth.per_month * 100 if growth else 0.0
+        ):
+            if edit.growth_pct <= -100:
+                problems.append(
+                    f"{path}.requests.growth.per_month: got {edit.growth_pct:g}%; expected a "
+                    "monthly growth above -100%"
+                )
+            else:
+                start = growth.start if growth else None
+                growth = Growth(edit.growth_pct / 100, start) if edit.growth_pct else None
+        deadline = ranges.deadline
+        if edit.miss_share_pct is not None and (
+            deadline is None or deadline.miss_share is not None
+        ):
+            current = deadline.miss_share * 100 if deadline and deadline.miss_share else 0.0
+            hours = edit.deadline_hours or (deadline.hours if deadline else 24.0)
+            if edit.miss_share_pct != current or (deadline and hours != deadline.hours):
+                if not 0 <= edit.miss_share_pct <= 100:
+                    problems.append(
+                        f"{path}.miss_share: got {edit.miss_share_pct:g}%; expected 0 to 100%"
+                    )
+                elif edit.miss_share_pct == 0 and deadline is None:
+                    pass
+                else:
+                    deadline = Deadline(hours, edit.miss_share_pct / 100)
+        changed = WorkloadRanges(
+            tuple((k, d) for k, d in tokens.items()), growth, ranges.day_of_week, deadline
+        )
+        empty = not (changed.tokens or changed.growth or changed.day_of_week or changed.deadline)
+        workloads[index] = replace(w, ranges=None if empty else changed, **points)
+    if problems:
+        raise ScenarioError(problems)
+    return replace(scenario, workloads=tuple(workloads))

@@ -277,3 +277,18 @@ def test_a_deadline_without_stored_turnaround_asks_for_miss_share(
 def test_lognormal_mean_is_the_point_value(sigma: float, median: float) -> None:
     dist = LogNormal(math.log(median), sigma)
     assert math.isclose(dist.mean, median * math.exp(sigma**2 / 2))
+
+
+def test_the_reference_file_documents_every_uncertain_form_and_it_validates() -> None:
+    text = (Path(__file__).resolve().parent.parent / "scenarios" / "reference.yaml").read_text()
+    lines = text.splitlines()
+    start = lines.index("# ranges example:") + 1
+    block = [line[1:] for line in lines[start:] if line.startswith("#")]
+    example = "name: ranges\nworkloads:\n" + "\n".join(block) + "\n"
+    for key in ("growth", "per_month", "day_of_week", "mean", "p95", "p50", "lognormal"):
+        assert f"{key}:" in example, key
+    for key in ("from_store", "deadline_hours", "miss_share", "mu", "sigma", "from"):
+        assert f"{key}:" in example, key
+    s = parse_scenario(example, "reference.yaml")
+    r = s.workloads[0].ranges
+    assert len(r.tokens) == 4 and r.growth is not None and r.deadline.miss_share == 0.05
