@@ -25,6 +25,7 @@ import calendar
 import itertools
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any, Final
 
 import numpy as np
@@ -162,9 +163,7 @@ class Forecast:
                 {"date": day.isoformat(), "model": model} for day, model in self.price_changes
             ],
             "totals": {
-                name: money_figure(float(self.frame[name].sum()))
-                for name in MONEY_FIGURES
-                if name in self.frame
+                name: _footed(self.frame[name]) for name in MONEY_FIGURES if name in self.frame
             },
             "notes": list(self.notes),
         }
@@ -195,13 +194,13 @@ class Forecast:
             "; ".join(f"{model}: {what}" for m, model, what in self.flags if m == day)
             for day in f["month_day"]
         ]
-        total: dict[str, Any] = {"Month": "Total", "Requests": f["requests"].sum()}
+        total: dict[str, Any] = {"Month": "Total", "Requests": f["requests"].sum(), "Flags": ""}
         for name in MONEY_FIGURES:
-            total[LABELS[name]] = f[name].sum()
+            total[LABELS[name]] = _footed(f[name])
         title = f"{self.title} from {self.first_month.strftime('%Y-%m')} ({self.currency})"
         if not self.draws:
             table["Flags"] = flags
-            table = pd.concat([table, pd.DataFrame([total])], ignore_index=True).fillna("")
+            table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
             return [
                 Section(
                     title,
@@ -239,6 +238,11 @@ class Forecast:
                 figures=tuple(short.get(n, LABELS[n]) for n in names),
             )
         ]
+
+
+def _footed(cents: pd.Series) -> float:
+    """The sum of figures already to the cent, in decimals: what the column adds up to."""
+    return float(sum((Decimal(repr(float(v))) for v in cents), Decimal(0)))
 
 
 def forecast_scenario(
@@ -302,11 +306,15 @@ def forecast_scenario(
             "month": [d.strftime("%Y-%m") for d in month_days],
             "month_day": month_days,
             "requests": requests.sum(axis=(1, 2)),
-            "cost_sync": point_sync[0].sum(axis=1),
-            "cost_batch": point_batch[0].sum(axis=1),
+            # Each month to the cent, so a month's savings and the horizon's totals foot.
+            "cost_sync": [money_figure(v) for v in point_sync[0].sum(axis=1)],
+            "cost_batch": [money_figure(v) for v in point_batch[0].sum(axis=1)],
         }
     )
-    frame["savings"] = frame["cost_sync"] - frame["cost_batch"]
+    frame["savings"] = [
+        float(Decimal(repr(a)) - Decimal(repr(b)))
+        for a, b in zip(frame["cost_sync"], frame["cost_batch"], strict=True)
+    ]
     if scenario.business is not None:
         for name, values in margin_draws(
             frame["cost_sync"].to_numpy(), frame["cost_batch"].to_numpy(), scenario.business
@@ -390,6 +398,13 @@ def _notes(
     )
     for model in retired:
         notes.append(f"{model} is retired: its months are for comparison only.")
+    for model_id in sorted({m for m in (catalogue.resolve(w.model) for w in scenario.workloads)}):
+        entry = catalogue.models[model_id]
+        if entry.status == "deprecated" and _retirement(entry) is None:
+            notes.append(
+                f"{model_id} is deprecated and the catalogue gives no retirement date: check "
+                "it is still served in the months you plan on it."
+            )
     for w in scenario.workloads:
         g = w.ranges.growth if w.ranges is not None else None
         if g is not None:

@@ -229,3 +229,26 @@ def test_cli_forecast_bad_options_are_one_line(args: tuple[str, ...], expected: 
     code, out, err = invoke("forecast", str(BUNDLED[0]), *args)
     assert code == 1 and out == "" and err.count("\n") == 1
     assert err.startswith(f"costmodel: error: {expected}")
+
+
+def test_the_forecast_foots_and_renders_without_bands(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nbusiness: {revenue: 40000, other_cogs: 6000}\nworkloads:\n"
+        "  - {name: w, model: claude-sonnet-4-5, requests: {count: 500, per: day, "
+        "growth: {per_month: 8%}}, input_tokens: {mean: 15000, p95: 45000}, "
+        "output_tokens: {p50: 800, p95: 2400}}\n"
+    )
+    code, out, _ = invoke(
+        "forecast", str(path), "--months", "12", "--on", "2026-11-24", "--format", "json"
+    )
+    data = json.loads(out)
+    cents = lambda v: round(v * 100)  # noqa: E731
+    for name in ("cost_sync", "cost_batch", "savings"):
+        assert sum(cents(m[name]) for m in data["months"]) == cents(data["totals"][name]), name
+    for m in data["months"]:
+        assert cents(m["cost_sync"]) - cents(m["cost_batch"]) == cents(m["savings"])
+    for fmt in ("table", "csv", "markdown"):
+        code, out, err = invoke("forecast", str(path), "--months", "3", "--format", fmt)
+        assert code == 0 and err == ""
+        assert "Total" in out or fmt == "csv"
