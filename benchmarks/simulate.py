@@ -3,8 +3,8 @@
 Two figures, each the median of N runs (the whole call: profile pricing, draws, summaries):
 
 - ``run --simulate 100000``: one month, 100,000 draws;
-- ``forecast --months 12 --simulate 10000``: twelve months with growth and a price change
-  inside the horizon (so a month is split), 10,000 paths.
+- ``forecast --months 12 --simulate 10000``: twelve calendar months with growth and a weekday
+  profile, 10,000 paths.
 
 Both must be well under a second; the script exits 1 if either is not.
 
@@ -71,14 +71,16 @@ def inputs() -> StoreInputs:
     return StoreInputs(samples={"claims": sample}, turnaround={"contract-review": (240, 9)})
 
 
-def timed(call: Callable[[], object], repeat: int) -> float:
+def timed(call: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds (the CPU figure is steadier on a shared machine)."""
     call()  # warm imports and the catalogue
-    times = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,13 +107,11 @@ def main(argv: list[str] | None = None) -> int:
             inputs=store,
         )
 
-    one = timed(month, args.repeat)
-    twelve = timed(year, args.repeat)
-    print(
-        f"Monte Carlo over {len(scenario.workloads)} uncertain workloads (median of {args.repeat})"
-    )
-    print(f"  run --simulate 100000:                 {one:.3f} s")
-    print(f"  forecast --months 12 --simulate 10000: {twelve:.3f} s")
+    (one, one_cpu), (twelve, twelve_cpu) = timed(month, args.repeat), timed(year, args.repeat)
+    workloads = len(scenario.workloads)
+    print(f"Monte Carlo over {workloads} uncertain workloads (median of {args.repeat} runs)")
+    print(f"  run --simulate 100000:                 {one:.3f} s ({one_cpu:.3f} s CPU)")
+    print(f"  forecast --months 12 --simulate 10000: {twelve:.3f} s ({twelve_cpu:.3f} s CPU)")
     ok = one < BUDGET_S and twelve < BUDGET_S
     print(f"  within {BUDGET_S:.0f} s: {'yes' if ok else 'NO'}")
     return 0 if ok else 1
