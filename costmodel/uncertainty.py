@@ -576,8 +576,8 @@ def check_resolved(scenario: Any) -> None:
                 raise ScenarioError(
                     located(
                         f"from_store job {dist.job!r} has not been read from the usage store; "
-                        "expected the scenario to be run through the costmodel command or the "
-                        "dashboard, which read the store (costmodel.uncertainty.with_store_means)",
+                        "expected `costmodel run` or `costmodel forecast` (which read it; "
+                        "compare and diff do not yet) or costmodel.uncertainty.with_store_means",
                         file=scenario.source,
                         line=dist.line,
                         field=f"workloads[{index}].{key}",
