@@ -507,46 +507,36 @@ def simulate_scenario(
     names = [w.name for w in scenario.workloads]
     rng = np.random.default_rng(seed)
     simulated = has_uncertainty(scenario)
+    point = {
+        "cost_sync": float(point_run.cost_sync),
+        "cost_batch": float(point_run.cost_batch),
+        "savings": float(point_run.savings),
+    }
+    if scenario.business is not None and point_run.margin is not None:
+        m = point_run.margin
+        point.update(
+            gross_margin_sync_pct=float(m.gross_margin_sync_pct),
+            gross_margin_batch_pct=float(m.gross_margin_batch_pct),
+            delta_pp=float(m.delta_pp),
+        )
     if simulated:
         moments = cost_moments(
             scenario, catalogue, [on], inputs, rng, rate=float(fx.per_usd) if fx else 1.0
         )
         sync, batch = _month_draws(scenario, moments, inputs, draws, rng)
+        per_draw = {"cost_sync": sync.sum(axis=1), "cost_batch": batch.sum(axis=1)}
+        per_draw["savings"] = per_draw["cost_sync"] - per_draw["cost_batch"]
+        if "delta_pp" in point:
+            per_draw.update(
+                margin_draws(per_draw["cost_sync"], per_draw["cost_batch"], scenario.business)
+            )
     else:
-        # Nothing uncertain: every draw is the point figure, exactly (no float path of our own).
-        sync = np.broadcast_to(
-            point_run.workloads["cost_sync"].to_numpy(float), (draws, len(names))
-        )
-        batch = np.broadcast_to(
-            point_run.workloads["cost_batch"].to_numpy(float), (draws, len(names))
-        )
-    per_draw = {"cost_sync": sync.sum(axis=1), "cost_batch": batch.sum(axis=1)}
-    if not simulated:
-        per_draw = {
-            "cost_sync": np.full(draws, point_run.cost_sync),
-            "cost_batch": np.full(draws, point_run.cost_batch),
-        }
-    per_draw["savings"] = per_draw["cost_sync"] - per_draw["cost_batch"]
-    if not simulated:
-        per_draw["savings"] = np.full(draws, point_run.savings)
-    point = {
-        "cost_sync": point_run.cost_sync,
-        "cost_batch": point_run.cost_batch,
-        "savings": point_run.savings,
-    }
-    if scenario.business is not None and point_run.margin is not None:
-        per_draw.update(
-            margin_draws(per_draw["cost_sync"], per_draw["cost_batch"], scenario.business)
-        )
-        m = point_run.margin
-        point.update(
-            gross_margin_sync_pct=m.gross_margin_sync_pct,
-            gross_margin_batch_pct=m.gross_margin_batch_pct,
-            delta_pp=m.delta_pp,
-        )
-        if not simulated:
-            for name in MARGIN_FIGURES:
-                per_draw[name] = np.full(draws, point[name])
+        # Nothing uncertain: every draw is `costmodel run`'s figure itself, not a float path
+        # of our own that could land a cent away.
+        shape = (draws, len(names))
+        sync = np.broadcast_to(point_run.workloads["cost_sync"].to_numpy(float), shape)
+        batch = np.broadcast_to(point_run.workloads["cost_batch"].to_numpy(float), shape)
+        per_draw = {name: np.full(draws, value) for name, value in point.items()}
     figures = {
         name: {k: float(v) for k, v in summarise(values).items()}
         for name, values in per_draw.items()
