@@ -51,9 +51,10 @@ def test_a_certain_scenario_shows_its_point_figures_as_every_quantile() -> None:
     metrics = _metrics(at)
     assert metrics["Savings, P50 (USD)"] == "$206.25"
     assert metrics["Batch plan, P50 (USD)"] == "$206.25"
-    assert metrics["Gross margin, batch plan, P50"] == "89.79%"
+    assert metrics["Margin, batch plan, P50"] == "89.79%"
     assert any("P10 $206.25 to P90 $206.25" in c.value for c in at.caption)
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == 3  # nothing to vary: no tornado, a note instead
+    assert any("No distribution to vary" in i.value for i in at.info)
     assert not at.error
 
 
@@ -63,6 +64,7 @@ def test_a_spread_in_tokens_gives_a_range_and_an_edit_recomputes() -> None:
     assert not at.exception and not at.error
     captions = " ".join(c.value for c in at.caption)
     assert "A draw is one month" in captions
+    assert len(at.get("plotly_chart")) == 4  # the tornado over the distribution's parameters
     savings = next(c.value for c in at.caption if c.value.startswith("P10 $"))  # first column
     low, high = savings.removeprefix("P10 ").split(" to P90 ")
     assert low != high
@@ -80,7 +82,7 @@ def test_growth_and_misses_change_the_forecast_and_the_month() -> None:
     at = _page()
     at.number_input(key=widget_key(KEY, 0, "growth")).set_value(10.0).run()
     table = at.dataframe[0].value
-    assert table["requests"].iloc[-1] == pytest.approx(50_000 * 1.1**11)
+    assert table["Requests"].iloc[-1] == pytest.approx(50_000 * 1.1**11)
     at.number_input(key=widget_key(KEY, 0, "miss")).set_value(20.0).run()
     assert not at.error
     # 20% of the batch run at sync rates: 0.8 * 206.25 + 0.2 * 412.50 = 247.50

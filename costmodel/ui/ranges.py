@@ -168,8 +168,8 @@ def _headline(simulation: Simulation) -> None:
     shown = [("savings", "Savings", "money"), ("cost_batch", "Batch plan", "money")]
     if "gross_margin_batch_pct" in figures:
         shown += [
-            ("gross_margin_batch_pct", "Gross margin, batch plan", "percent"),
-            ("delta_pp", "Change in gross margin", "points"),
+            ("gross_margin_batch_pct", "Margin, batch plan", "percent"),
+            ("delta_pp", "Margin change", "points"),
         ]
     columns = st.columns(len(shown))
     for column, (name, label, kind) in zip(columns, shown, strict=True):
@@ -252,8 +252,17 @@ def render() -> None:
         config=CHART_CONFIG,
         key="ranges.margin",
     )
-    st.plotly_chart(charts.tornado_chart(tornado), config=CHART_CONFIG, key="ranges.tornado")
-    st.dataframe(forecast.csv_frame(), hide_index=True, key="ranges.months_table")
+    if tornado.empty:
+        st.info(
+            "No distribution to vary: give a workload a token spread (p95 above the mean) or a "
+            "deadline miss share to see which parameter moves the result most.",
+            icon=":material/info:",
+        )
+    else:
+        st.plotly_chart(charts.tornado_chart(tornado), config=CHART_CONFIG, key="ranges.tornado")
+    section = forecast.sections()[0]
+    st.markdown(f"**{services.plain_text(section.title)}**")
+    st.dataframe(section.frame, hide_index=True, key="ranges.months_table")
     st.caption(services.plain_text(" ".join(forecast.notes)))
 
 
