@@ -240,7 +240,7 @@ def run(
     loaded, inputs = _store_inputs(loaded, store, job_separator, jobs, seed_number)
     if draws is not None:
         if actual:
-            raise click.UsageError("--simulate and --actual answer different questions; give one")
+            raise CostModelError("--simulate: not with --actual (they answer different questions)")
         from costmodel.simulate import simulate_scenario
 
         result = simulate_scenario(

@@ -282,3 +282,35 @@ def test_cli_from_store_job_without_usage_is_one_line(tmp_path: Path) -> None:
     code, _, err = invoke("run", str(path), "--simulate", "100", "--store", str(store))
     assert code == 1 and err.count("\n") == 1
     assert err.startswith(f"costmodel: error: {path}:6: workloads[0].input_tokens.from_store.job:")
+
+
+def test_cli_measures_the_miss_share_from_the_stores_batch_turnaround(tmp_path: Path) -> None:
+    from test_uncertainty import _store_with_jobs
+
+    from costmodel.store import open_store
+
+    store_path = tmp_path / "usage.duckdb"
+    with open_store(store_path) as store:
+        # Four batches of job `claims`, one of them 30 hours from created to ended.
+        _store_with_jobs(store, tmp_path, turnaround_hours=[2, 3, 30, 5])
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nworkloads:\n  - name: claims\n    model: claude-haiku-4-5\n"
+        "    requests: 10000\n    input_tokens: {from_store: {job: claims}}\n"
+        "    output_tokens: {from_store: {job: claims}}\n    deadline_hours: 24\n"
+    )
+    args = ("--on", "2026-11-24", "--store", str(store_path), "--format", "json")
+    code, out, err = invoke("run", str(path), "--simulate", "4000", "--seed", "3", *args)
+    assert code == 0, err
+    data = json.loads(out)
+    assert any("1 of 4 stored batches took longer than 24 hours" in n for n in data["notes"])
+    sync, batch = data["point"]["cost_sync"], data["point"]["cost_batch"]
+    # Stored means: 2,000 in and 200 out a request; Beta(2, 4) has mean 1/3.
+    assert sync == pytest.approx(10000 * (2000 * 1 + 200 * 5) / 1e6)
+    assert data["figures"]["cost_batch"]["mean"] == pytest.approx(
+        batch + (sync - batch) / 3, rel=0.02
+    )
+    code, out, _ = invoke("run", str(path), *args)  # plain run prices the stored means
+    assert json.loads(out)["totals"]["cost_sync"] == sync
+    code, _, err = invoke("run", str(path), "--simulate", "10", "--actual", *args)
+    assert code == 1 and err.startswith("costmodel: error: --simulate: not with --actual")
