@@ -371,6 +371,16 @@ def _growth(reader: Any, node: yaml.Node, path: str) -> Growth | None:
             f"got {keys['per_month'].value}; expected {expected}",
         )
         rate = None
+    written = str(getattr(keys["per_month"], "value", ""))
+    if rate is not None and rate > 1 and "%" not in written:
+        # 8 is far likelier to mean 8% than 800% a month: ask rather than guess.
+        reader.problem(
+            keys["per_month"],
+            f"{path}.per_month",
+            f"got {written}, which as a fraction is {rate:.0%} a month; expected a percentage "
+            f"such as {written}% or a fraction such as {rate / 100:g}",
+        )
+        rate = None
     start = None
     if "from" in keys:
         start = _month(reader, keys["from"], f"{path}.from")

@@ -153,6 +153,11 @@ def test_bad_distributions_name_their_field_and_line(body: str, expected: str) -
             "growth above -100%",
         ),
         ("{count: 10, growth: {per_month: -1}}", "growth.per_month: got -1; expected"),
+        (
+            "{count: 10, growth: {per_month: 8}}",
+            "growth.per_month: got 8, which as a fraction is 800% a month; expected a percentage "
+            "such as 8% or a fraction such as 0.08",
+        ),
         ("{count: 10, growth: {per_month: lots}}", "growth.per_month: got 'lots'"),
         ("{count: 10, growth: {per_month: 1%, from: 2026-13}}", "growth.from: got"),
         ("{count: 10, growth: {}}", "growth.per_month: missing"),
