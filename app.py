@@ -20,6 +20,7 @@ st.set_page_config(
 pages = [
     st.Page(UI / "explorer.py", title="Scenario explorer", icon=":material/tune:", default=True),
     st.Page(UI / "compare.py", title="Compare scenarios", icon=":material/compare_arrows:"),
+    st.Page(UI / "ranges.py", title="Ranges and forecast", icon=":material/stacked_line_chart:"),
     st.Page(UI / "actual_usage.py", title="Actual usage", icon=":material/receipt_long:"),
     st.Page(UI / "prices.py", title="Prices", icon=":material/sell:"),
 ]

@@ -121,6 +121,7 @@ class ModelEntry:
     status: str
     prices: tuple[PriceEntry, ...]
     note: str = ""
+    retired: date | None = None  # the day it stops being served (`retired:`), where known
 
     def price_on(self, day: date) -> PriceEntry:
         for entry in self.prices:
@@ -374,6 +375,7 @@ def _model_entry(
         status=status,
         prices=closed,
         note=str(raw.get("note") or ""),
+        retired=_date(raw["retired"], f"{where}.retired") if raw.get("retired") else None,
     )
 
 

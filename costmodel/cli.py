@@ -250,6 +250,13 @@ def main() -> None:
     "with usage).",
 )
 @click.option("--until", help="With --actual: the day after the period (exclusive).")
+@click.option(
+    "--simulate",
+    "simulate",
+    metavar="N",
+    help="Simulate N months over the uncertain inputs: P10, P50, P90 and mean.",
+)
+@click.option("--seed", default="0", show_default=True, help="With --simulate: the random seed.")
 @store_option
 @jobs_options
 @currency_options
@@ -270,6 +277,8 @@ def run(
     fx_date: str | None,
     fx_source: str,
     fmt: str,
+    simulate: str | None = None,
+    seed: str = "0",
 ) -> None:
     """Monthly cost of a scenario, sync against the batch plan, and its margin impact."""
     from costmodel.report import catalogue_for, run_scenario
@@ -278,6 +287,24 @@ def run(
     loaded = load_scenario(scenario)
     catalogue = catalogue_for(loaded, prices)
     fx = _currency(currency, fx_rate, fx_date, fx_source)
+    draws, seed_number = _draws(simulate, seed)
+    loaded, inputs = _store_inputs(loaded, store, job_separator, jobs, seed_number)
+    if draws is not None:
+        if actual:
+            raise CostModelError("--simulate: not with --actual (they answer different questions)")
+        from costmodel.simulate import simulate_scenario
+
+        result = simulate_scenario(
+            loaded,
+            catalogue,
+            draws=draws,
+            seed=seed_number,
+            on=_parse_date(on, "--on") or loaded.price_date or date.today(),
+            inputs=inputs,
+            fx=fx,
+        )
+        _emit(result, fmt)
+        return
     if not actual:
         _emit(run_scenario(loaded, catalogue, on=_parse_date(on, "--on"), fx=fx), fmt)
         return
@@ -293,6 +320,110 @@ def run(
             jobs=_job_rule(job_separator, jobs),
             catalogue=catalogue,
         )
+    _emit(result, fmt)
+
+
+def _whole(value: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip().replace("_", ""))
+    except ValueError:
+        raise CostModelError(f"{name}: got {value!r}; expected a whole number") from None
+
+
+def _draws(simulate: str | None, seed: str) -> tuple[int | None, int]:
+    """``--simulate`` and ``--seed`` checked, each error one line naming the option."""
+    from costmodel.simulate import check_draws
+
+    draws = _whole(simulate, "--simulate")
+    seed_number = _whole(seed, "--seed")
+    assert seed_number is not None
+    if draws is None:
+        check_draws(1, seed_number)
+        return None, seed_number
+    return check_draws(draws, seed_number)
+
+
+def _store_inputs(
+    loaded: Any, store: Path | None, job_separator: str, jobs: Path | None, seed: int
+) -> tuple[Any, Any]:
+    """What the store measured for a scenario's from_store counts and deadlines (if any)."""
+    from costmodel.uncertainty import StoreInputs, needs_store, read_store_inputs, with_store_means
+
+    if not needs_store(loaded):
+        return loaded, StoreInputs()
+    with _open_store(store, read_only=True) as opened:
+        inputs = read_store_inputs(loaded, opened, _job_rule(job_separator, jobs), seed=seed)
+    return with_store_means(loaded, inputs), inputs
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--months", default="12", show_default=True, help="How many months to forecast.")
+@click.option(
+    "--from",
+    "from_month",
+    metavar="YYYY-MM",
+    help="The first month (default: the month after --on, else after today).",
+)
+@click.option("--simulate", "simulate", metavar="N", help="Bands from N simulated paths.")
+@click.option("--seed", default="0", show_default=True, help="With --simulate: the random seed.")
+@click.option("--on", "on", help="The day the default first month follows (YYYY-MM-DD).")
+@prices_option
+@store_option
+@jobs_options
+@currency_options
+@format_option
+@friendly_errors
+def forecast(
+    scenario: Path,
+    months: str,
+    from_month: str | None,
+    simulate: str | None,
+    seed: str,
+    on: str | None,
+    prices: Path | None,
+    store: Path | None,
+    job_separator: str,
+    jobs: Path | None,
+    currency: str | None,
+    fx_rate: str | None,
+    fx_date: str | None,
+    fx_source: str,
+    fmt: str,
+) -> None:
+    """Month by month: cost both ways, savings and margin, with growth, price changes on their
+    dates, retirements flagged and, with --simulate, bands."""
+    from costmodel.forecast import forecast_scenario, next_month
+    from costmodel.report import catalogue_for
+    from costmodel.scenario import load_scenario
+
+    count = _whole(months, "--months")
+    draws, seed_number = _draws(simulate, seed)
+    if from_month is not None:
+        try:
+            first = date.fromisoformat(f"{from_month.strip()}-01")
+        except ValueError:
+            raise CostModelError(
+                f"--from: got {from_month!r}; expected a month as YYYY-MM"
+            ) from None
+    loaded = load_scenario(scenario)
+    if from_month is None:
+        first = next_month(_parse_date(on, "--on") or loaded.price_date or date.today())
+    catalogue = catalogue_for(loaded, prices)
+    fx = _currency(currency, fx_rate, fx_date, fx_source)
+    loaded, inputs = _store_inputs(loaded, store, job_separator, jobs, seed_number)
+    result = forecast_scenario(
+        loaded,
+        catalogue,
+        months=count if count is not None else 12,
+        first_month=first,
+        draws=draws,
+        seed=seed_number,
+        inputs=inputs,
+        fx=fx,
+    )
     _emit(result, fmt)
 
 

@@ -29,6 +29,7 @@ from typing import Any, Final
 import pandas as pd
 import yaml
 
+from costmodel import uncertainty
 from costmodel.catalogue import Catalogue, bundled_catalogue, load_price_file
 from costmodel.errors import CostModelError, ScenarioError, UnknownModelError, located
 from costmodel.money import check_currency_code
@@ -83,8 +84,9 @@ _WORKLOAD_KEYS: Final = (
     *PER_REQUEST_COUNTS,
     "batch_share",
     "inference_geo",
+    *uncertainty.WORKLOAD_KEYS,  # deadline_hours, miss_share
 )
-_REQUEST_KEYS: Final = ("count", "per")
+_REQUEST_KEYS: Final = ("count", "per", *uncertainty.REQUEST_KEYS)  # + growth, day_of_week
 _BUSINESS_KEYS: Final = ("revenue", "other_cogs", "customers")
 _CURRENCY_KEYS: Final = ("code", "per_usd", "as_of", "source")
 # Optional per-request counts of a workload, with what the error message says is expected.
@@ -156,6 +158,8 @@ class Workload:
     web_search_requests: float = 0.0
     batch_share: float = 1.0
     inference_geo: str = "global"
+    # Distributions, growth and deadline risk (see costmodel.uncertainty); None when certain.
+    ranges: uncertainty.WorkloadRanges | None = None
     # Where the workload starts in its file: for messages only, so not part of equality.
     line: int | None = field(default=None, compare=False)
 
@@ -721,9 +725,11 @@ def _workload(
     )
     model = _model(reader, keys["model"], f"{path}.model", catalogue) if "model" in keys else None
     requests = _volume(reader, keys["requests"], f"{path}.requests") if "requests" in keys else None
-    tokens: dict[str, float | None] = {}
+    # Counts written as distributions are read there; their point value is the mean.
+    ranges, points = uncertainty.read_workload_ranges(reader, keys, path)
+    tokens: dict[str, float | None] = {k: v for k, v in points.items() if k in keys}
     for key in ("input_tokens", "output_tokens"):
-        if key in keys:
+        if key in keys and key not in points:
             kind = "uncached input" if key == "input_tokens" else "output"
             tokens[key] = reader.number(
                 keys[key],
@@ -732,7 +738,9 @@ def _workload(
                 high=MAX_TOKENS_PER_REQUEST,
             )
     for key, expected in _OPTIONAL_COUNTS.items():
-        if key in keys:
+        if key in points:
+            optional[key] = points[key]
+        elif key in keys:
             high = MAX_SEARCHES_PER_REQUEST if key == "web_search_requests" else None
             optional[key] = reader.number(
                 keys[key], f"{path}.{key}", expected=expected, high=high or MAX_TOKENS_PER_REQUEST
@@ -760,6 +768,7 @@ def _workload(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         line=node.start_mark.line + 1,
+        ranges=ranges,
         **optional,
     )
 
@@ -895,6 +904,8 @@ def _workload_to_dict(w: Workload) -> dict[str, Any]:
             out[key] = _plain(value)
     if w.inference_geo != defaults.inference_geo:
         out["inference_geo"] = w.inference_geo
+    if w.ranges is not None:
+        uncertainty.write_workload_ranges(w.ranges, out)
     return out
 
 
@@ -921,6 +932,7 @@ def usage_for_plan(s: Scenario, plan: str) -> pd.DataFrame:
     """
     if plan not in PLANS:
         raise ScenarioError(f"plan: unknown plan {plan!r}; expected one of {', '.join(PLANS)}")
+    uncertainty.check_resolved(s)  # a from_store count is NaN until the store is read
     rows: list[dict[str, object]] = []
     for w in s.workloads:
         monthly = w.requests.per_month(s.days_per_month)

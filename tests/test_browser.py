@@ -169,3 +169,13 @@ def test_actual_usage_shows_labelled_demo_data_in_chromium(browser: Any, server_
     assert values[0].strip().startswith("$")
     _full_page_screenshot(page, USAGE_SCREENSHOT)
     page.close()
+
+
+def test_ranges_page_draws_its_fan_chart_in_chromium(browser: Any, server_url: str) -> None:
+    page = _open(browser, f"{server_url}/ranges", charts=3)
+    text = page.inner_text("body")
+    assert "Ranges and forecast" in text and "P10" in text
+    assert "Traceback" not in text
+    assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 2  # the fan
+    _full_page_screenshot(page, SCREENSHOT.with_name("ranges.png"))
+    page.close()
