@@ -291,7 +291,10 @@ def usage_summary(
         listed = ", ".join(
             f"{model} ({count:,} requests)" for model, count in sorted(unpriced.items())
         )
-        notes.append(f"Unpriced, not in the totals: {listed}: unknown to the catalogue.")
+        notes.append(
+            f"Unpriced, not in the totals: {listed}: unknown to the catalogue or without a "
+            "published price."
+        )
     if third_party:
         notes.append(
             "Rests on prices from third-party sources only: " + "; ".join(sorted(third_party)) + "."
@@ -299,6 +302,9 @@ def usage_summary(
     if catalogue.contract is not None:
         notes.append(f"Costs are contracted prices from {catalogue.contract.source}.")
     span = store.usage_span(since, until)
+    stale = catalogue.stale_note(span[1]) if span[1] is not None else None
+    if stale:
+        notes.append(stale)
     return UsageSummary(
         by=by,
         rows=rows,
@@ -328,9 +334,13 @@ def _price_chunk(
     the caller says so), and the third-party rates the prices rested on.
     """
     models = chunk["model"].astype(str)
-    known = models.map({name: catalogue.knows(name) for name in models.unique()}).to_numpy(
-        dtype=bool
-    )
+    # a model the catalogue knows but has no price for (unpriced) is counted like an unknown one
+    known = models.map(
+        {
+            name: catalogue.knows(name) and bool(catalogue.model(name).prices)
+            for name in models.unique()
+        }
+    ).to_numpy(dtype=bool)
     missing = models[~known].value_counts().to_dict()
     priced = chunk.loc[known]
     billed = price_usage(priced, catalogue, validate=False)

@@ -476,6 +476,9 @@ class PriceList:
         ]
         if self.rows["third_party"].astype(bool).any():
             notes.append("* rests only on third-party sources (not confirmed on an official page).")
+        stale = self.catalogue.stale_note(self.on)
+        if stale:
+            notes.append(stale)
         return tuple(notes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -695,12 +698,16 @@ def _notes(
         f"Assumptions from {scenario.source}; prices from the catalogue checked "
         f"{catalogue.checked.isoformat()}, as they stood on {price_date.isoformat()}."
     ]
+    stale = catalogue.stale_note(price_date)
+    if stale:
+        notes.append(stale)
     third_party = sorted({flag for p in priced for flag in p.third_party})
     if third_party:
         notes.append(
             "Rests on prices from third-party sources only (not confirmed on an official "
             f"Anthropic page): {'; '.join(third_party)}."
         )
+    notes.extend(dict.fromkeys(note for p in priced for note in p.notes))
     model_ids = sorted({model_id for p in priced for model_id, _ in p.price_entries})
     for model_id in model_ids:
         status = catalogue.models[model_id].status

@@ -102,6 +102,9 @@ def test_third_party_lists_only_fields_the_entry_has(model_id, entry):
 
 def test_price_histories_are_ordered_and_contiguous():
     for model in MODELS:
+        if model.unpriced:  # known, with no price published: no history at all
+            assert not model.prices, model.id
+            continue
         starts = [entry.effective_from for entry in model.prices]
         assert starts == sorted(starts), model.id
         assert len(set(starts)) == len(starts), model.id
@@ -220,4 +223,8 @@ def test_long_context_premium_ends_for_the_4_6_models():
         model = CATALOGUE.models[model_id]
         assert model.prices[0].long_context is not None, model_id
         assert model.prices[-1].long_context is None, model_id
-        assert "long_context" in model.prices[-1].third_party, model_id
+        # the end of the premium on 2026-03-13 is in the official release notes
+        ended = model.price_on(date(2026, 3, 13))
+        assert ended.effective_from == date(2026, 3, 13), model_id
+        assert ended.long_context is None and "long_context" not in ended.third_party, model_id
+        assert "platform.claude.com/docs/en/release-notes" in ended.source, model_id

@@ -27,6 +27,8 @@ from costmodel.usage import TOKEN_COLUMNS, usage_frame
 
 CATALOGUE = bundled_catalogue()
 DAY = date(2026, 11, 24)
+# Sonnet 4.5's >200K tier held until its 1M-context beta ended on 2026-04-30.
+SONNET_45_LONG_CONTEXT_DAY = date(2026, 4, 1)
 
 
 def cost(on: date = DAY, **row: object) -> float:
@@ -85,15 +87,17 @@ def test_long_context_tier_bills_every_token_of_the_request() -> None:
         cache_read_tokens=60_000,
         output_tokens=1000,
     )
-    assert cost(**row) == pytest.approx((150_000 * 6 + 60_000 * 0.6 + 1000 * 22.5) / 1e6)
-    assert cost(**row, tier="batch") == pytest.approx(0.47925)
+    on = SONNET_45_LONG_CONTEXT_DAY
+    assert cost(on, **row) == pytest.approx((150_000 * 6 + 60_000 * 0.6 + 1000 * 22.5) / 1e6)
+    assert cost(on, **row, tier="batch") == pytest.approx(0.47925)
 
 
 def test_long_context_threshold_is_strictly_above() -> None:
+    on = SONNET_45_LONG_CONTEXT_DAY
     at_threshold = dict(model="claude-sonnet-4-5", input_tokens=200_000, output_tokens=1000)
-    assert cost(**at_threshold) == pytest.approx((200_000 * 3 + 1000 * 15) / 1e6)
+    assert cost(on, **at_threshold) == pytest.approx((200_000 * 3 + 1000 * 15) / 1e6)
     over = dict(at_threshold, input_tokens=200_001)
-    assert cost(**over) == pytest.approx((200_001 * 6 + 1000 * 22.5) / 1e6)
+    assert cost(on, **over) == pytest.approx((200_001 * 6 + 1000 * 22.5) / 1e6)
 
 
 def test_cache_writes_count_towards_the_prompt_size() -> None:
@@ -127,8 +131,10 @@ def test_geo_long_context_and_batch_stack() -> None:
 
 
 def test_geo_surcharge_only_where_the_model_has_one() -> None:
+    # Before Claude 4.6 the API rejects inference_geo (HTTP 400): an error, not standard rates.
     base = dict(model="claude-sonnet-4-5", input_tokens=1_000_000)
-    assert cost(**base, inference_geo="us") == pytest.approx(cost(**base))
+    with pytest.raises(PricingError, match="claude-sonnet-4-5 does not offer US-only inference"):
+        cost(**base, inference_geo="us")
     opus = dict(model="claude-opus-4-6", input_tokens=1_000_000, cache_read_tokens=1_000_000)
     assert cost(**opus, inference_geo="us") == pytest.approx((5 + 0.5) * 1.1)
 
@@ -137,7 +143,8 @@ def test_fast_mode_multiplies_every_rate_and_never_combines_with_batch() -> None
     row = dict(
         model="claude-opus-4-6", input_tokens=1000, output_tokens=1000, cache_read_tokens=10_000
     )
-    assert cost(**row, speed="fast") == pytest.approx(
+    # Opus 4.6 fast mode was 6x until its removal on 2026-06-29 (standard rates after)
+    assert cost(date(2026, 4, 1), **row, speed="fast") == pytest.approx(
         (1000 * 5 + 1000 * 25 + 10_000 * 0.5) / 1e6 * 6
     )
     with pytest.raises(
@@ -304,8 +311,12 @@ def _varied_usage(n: int, seed: int = 7) -> pd.DataFrame:
             "speed": "standard",
         }
     )
-    # Haiku 5.5 has no published web-search fee; searches there would be unpriced.
-    frame.loc[frame["model"] == "claude-haiku-5-5", "web_search_requests"] = 0
+    # US-only inference only where the model offers it (elsewhere the API rejects it), and no
+    # prompt over 200K on Sonnet 4.5, which the API refuses on DAY.
+    no_us = [m for m in MODELS if "us" not in CATALOGUE.rates_for(m, DAY).inference_geo]
+    frame.loc[frame["model"].isin(no_us), "inference_geo"] = "global"
+    sonnet = (frame["model"] == "claude-sonnet-4-5").to_numpy()
+    frame.loc[sonnet, "input_tokens"] = frame.loc[sonnet, "input_tokens"] % 140_000
     return usage_frame(frame)
 
 
@@ -362,6 +373,25 @@ def test_a_million_requests_agree_with_a_decimal_reference_to_the_cent() -> None
 
 # -- properties -----------------------------------------------------------------------------------
 counts = st.integers(min_value=0, max_value=400_000)
+
+
+def _servable(row: dict[str, object]) -> dict[str, object]:
+    """The row as the API would have served it on DAY: US-only inference only where offered,
+    and prompts within the model's limit (refusals are tested above)."""
+    entry = CATALOGUE.rates_for(str(row["model"]), DAY)
+    if "us" not in entry.inference_geo:
+        row = {**row, "inference_geo": "global"}
+    if entry.max_prompt_tokens is not None:  # four kinds of at most 400K: an eighth each fits
+        prompt = (
+            "input_tokens",
+            "cache_write_5m_tokens",
+            "cache_write_1h_tokens",
+            "cache_read_tokens",
+        )
+        row = {**row, **{kind: int(str(row[kind])) // 8 for kind in prompt}}
+    return row
+
+
 rows = st.fixed_dictionaries(
     {
         "model": st.sampled_from(MODELS),
@@ -382,6 +412,7 @@ rows = st.fixed_dictionaries(
         else {**row, "web_search_requests": 0}
     )
 )
+rows = rows.map(_servable)
 
 
 @settings(max_examples=60, deadline=None)
@@ -418,7 +449,7 @@ def test_components_sum_to_the_total_and_are_never_negative(rows: list[dict[str,
     np.testing.assert_allclose(parts.sum(axis=1), costs["cost"].to_numpy(), rtol=1e-12)
 
 
-@given(model=st.sampled_from(sorted(CATALOGUE.models)))
+@given(model=st.sampled_from(sorted(m for m in CATALOGUE.models if CATALOGUE.models[m].prices)))
 def test_zero_usage_costs_zero_for_every_model(model: str) -> None:
     entry = CATALOGUE.models[model].prices[-1]
     on = max(entry.effective_from, DAY)
