@@ -283,8 +283,8 @@ def usage_summary(
     ).reset_index(drop=True)
 
     notes = [
-        "Measured from stored Message Batches results; billed at batch rates (50% of the "
-        "standard rates), compared with the same tokens sent synchronously. Token counts and "
+        "Measured from stored Message Batches results; billed at batch rates "
+        f"({catalogue.batch_multiplier * 100:.0f}% of the standard rates), compared with the same tokens sent synchronously. Token counts and "
         "costs cover succeeded requests; errored, canceled and expired requests are not billed."
     ]
     if unpriced:

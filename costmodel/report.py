@@ -790,6 +790,8 @@ def price_list(
     rows = []
     if model is not None:
         entry = catalogue.model(model)
+        if not entry.prices:
+            entry.price_on(on)  # a known model without prices: raises, saying why
         chosen = [(entry, price) for price in entry.prices]
     else:
         chosen = []

@@ -731,3 +731,10 @@ def test_stale_prices_are_noted_more_than_30_days_after_the_check() -> None:
 
     assert note in price_list(CATALOGUE, on=checked + timedelta(days=31)).notes
     assert not any("stale" in n for n in price_list(CATALOGUE, on=checked).notes)
+
+
+def test_the_price_list_of_an_unpriced_model_says_why() -> None:
+    from costmodel.report import price_list
+
+    with pytest.raises(UnpricedError, match=r"claude-mythos-5-2 .* Anthropic publishes no price"):
+        price_list(CATALOGUE, model="claude-mythos-5-2", on=DAY)
