@@ -26,7 +26,7 @@ import yaml
 from costmodel.catalogue import Catalogue, bundled_catalogue
 from costmodel.errors import CostModelError, StoreError
 from costmodel.money import format_money, round_cents
-from costmodel.pricing import price_usage
+from costmodel.pricing import long_context_notes, price_usage
 from costmodel.report import ScenarioRun, Section, run_scenario
 
 if TYPE_CHECKING:
@@ -250,13 +250,16 @@ def usage_summary(
     frames: list[pd.DataFrame] = []
     unpriced: dict[str, int] = {}
     third_party: set[str] = set()
+    long_context: dict[tuple[str, int], float] = {}  # requests billed at a long-context tier
     for chunk in store.iter_usage_frames(since, until, key_sql=key_sql, key_params=key_params):
         if chunk.empty:
             continue
-        rows, missing, flags = _price_chunk(chunk, catalogue, by)
+        rows, missing, flags, tiers = _price_chunk(chunk, catalogue, by)
         # summed per chunk, so what is kept grows with the keys, not with the requests
         frames.append(rows.drop(columns=["day"]).assign(succeeded=1).groupby("key").sum())
         third_party |= flags
+        for tier, count in tiers.items():
+            long_context[tier] = long_context.get(tier, 0.0) + count
         for model, count in missing.items():
             unpriced[model] = unpriced.get(model, 0) + count
     measured = (
@@ -299,6 +302,7 @@ def usage_summary(
         notes.append(
             "Rests on prices from third-party sources only: " + "; ".join(sorted(third_party)) + "."
         )
+    notes.extend(long_context_notes(long_context))
     if catalogue.contract is not None:
         notes.append(f"Costs are contracted prices from {catalogue.contract.source}.")
     span = store.usage_span(since, until)
@@ -326,12 +330,13 @@ def _resolve_or_keep(catalogue: Catalogue, model: Any) -> Any:
 
 def _price_chunk(
     chunk: pd.DataFrame, catalogue: Catalogue, by: str
-) -> tuple[pd.DataFrame, dict[str, int], set[str]]:
+) -> tuple[pd.DataFrame, dict[str, int], set[str], dict[tuple[str, int], float]]:
     """Price one chunk of succeeded requests at batch rates and at standard rates.
 
     Returns one row per request (key, day, tokens by kind, cost_billed, cost_if_sync), the
     requests of models the catalogue does not know (counted, with their tokens, at no cost;
-    the caller says so), and the third-party rates the prices rested on.
+    the caller says so), the third-party rates the prices rested on, and the requests billed
+    at a long-context tier per (model id, threshold).
     """
     models = chunk["model"].astype(str)
     # a model the catalogue knows but has no price for (unpriced) is counted like an unknown one
@@ -368,7 +373,8 @@ def _price_chunk(
         }
     )
     flags = set(billed.third_party) | set(sync.third_party)
-    return rows, {str(k): int(v) for k, v in missing.items()}, flags
+    missing_counts = {str(k): int(v) for k, v in missing.items()}
+    return rows, missing_counts, flags, billed.long_context_requests
 
 
 def daily_costs(

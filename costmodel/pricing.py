@@ -48,6 +48,7 @@ __all__ = [
     "COMPONENTS",
     "COST_COLUMNS",
     "PricedUsage",
+    "long_context_notes",
     "price_usage",
 ]
 
@@ -87,6 +88,7 @@ class PricedUsage:
         price_entries: tuple[tuple[str, PriceEntry], ...],
         notes: tuple[str, ...] = (),
         unpriced_code_execution_requests: float = 0.0,
+        long_context_requests: dict[tuple[str, int], float] | None = None,
     ) -> None:
         self._index = index
         self._components = components
@@ -102,6 +104,9 @@ class PricedUsage:
         self.notes = notes
         # Requests that used code execution with no container-hours to price it by.
         self.unpriced_code_execution_requests = unpriced_code_execution_requests
+        # Requests billed at a long-context tier, per (model id, threshold): for callers that
+        # price usage in chunks and note the sum (see long_context_notes).
+        self.long_context_requests = long_context_requests or {}
         self._frame: pd.DataFrame | None = None
 
     def model_ids(self) -> pd.Categorical:
@@ -293,7 +298,8 @@ def price_usage(
     if is_fast.any() and table["fast_waives_lc"].any():
         # billed at the fast multiplier over standard rates: not at the long-context tier
         long_context = long_context & ~(is_fast & table["fast_waives_lc"][entry_of_row])
-    notes.extend(_long_context_notes(usage, entries, entry_of_row, long_context))
+    long_context_requests = _long_context_requests(usage, entries, entry_of_row, long_context)
+    notes.extend(long_context_notes(long_context_requests))
 
     components: dict[str, np.ndarray] = {}
     for j, (component, column) in enumerate(zip(COMPONENTS, TOKEN_COLUMNS, strict=False)):
@@ -357,6 +363,7 @@ def price_usage(
         price_entries=tuple(entries[i] for i in used),
         notes=tuple(dict.fromkeys(notes)),
         unpriced_code_execution_requests=unpriced_code,
+        long_context_requests=long_context_requests,
     )
 
 
@@ -589,15 +596,15 @@ def _fast_mode_rules(
     return is_fast & ~at_standard, notes
 
 
-def _long_context_notes(
+def _long_context_requests(
     usage: pd.DataFrame,
     entries: Sequence[tuple[str, PriceEntry]],
     entry_of_row: np.ndarray,
     long_context: np.ndarray,
-) -> list[str]:
-    """One note per model and threshold whose long-context tier priced any request."""
+) -> dict[tuple[str, int], float]:
+    """Requests billed at a long-context tier, per model and threshold."""
     if not long_context.any():
-        return []
+        return {}
     requests = usage["requests"].to_numpy(dtype="float64")
     per_entry = np.bincount(
         entry_of_row[long_context], weights=requests[long_context], minlength=len(entries)
@@ -608,6 +615,11 @@ def _long_context_notes(
         assert entry.long_context is not None  # only such entries put rows in the tier
         key = (model_id, entry.long_context.above_prompt_tokens)
         counts[key] = counts.get(key, 0.0) + float(per_entry[i])
+    return counts
+
+
+def long_context_notes(counts: dict[tuple[str, int], float]) -> list[str]:
+    """One note per model and threshold whose long-context tier priced any request."""
     return [
         f"{model_id}: {_requests(count)} with a prompt over {threshold:,} tokens billed at "
         "its long-context tier (every token of such a request, output included, at the "
