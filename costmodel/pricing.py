@@ -524,14 +524,14 @@ def _refuse_unsupported_geo(
         )
 
 
-def _prompt_tokens(usage: pd.DataFrame) -> np.ndarray:
-    """Uncached input + both cache writes + cache reads per request: the prompt the API sees."""
-    return (
-        usage["input_tokens"].to_numpy(dtype="float64")
-        + usage["cache_write_5m_tokens"].to_numpy(dtype="float64")
-        + usage["cache_write_1h_tokens"].to_numpy(dtype="float64")
-        + usage["cache_read_tokens"].to_numpy(dtype="float64")
-    )
+def _prompt_tokens(usage: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """Uncached input + both cache writes + cache reads per request of ``rows``: the prompt
+    the API sees."""
+    kinds = ("input_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens")
+    prompt = np.zeros(len(rows))
+    for kind in kinds:
+        prompt += usage[kind].to_numpy(dtype="float64")[rows]
+    return prompt
 
 
 def _refuse_refused_prompts(
@@ -546,15 +546,20 @@ def _refuse_refused_prompts(
     )
     if np.isinf(limits).all():
         return
-    prompt = _prompt_tokens(usage)
-    bad = prompt > limits[entry_of_row]
+    # only the rows of entries with a limit: usually a small share of a large frame
+    rows = np.flatnonzero(np.isfinite(limits)[entry_of_row])
+    if not len(rows):
+        return
+    prompt = _prompt_tokens(usage, rows)
+    bad = prompt > limits[entry_of_row[rows]]
     if bad.any():
-        row = int(np.flatnonzero(bad)[0])
+        first = int(np.flatnonzero(bad)[0])
+        row, row_prompt = int(rows[first]), float(prompt[first])
         model_id, entry = entries[entry_of_row[row]]
         raise PricingError(
             f"{prefix}row {usage.index[row]!r}: {model_id} refuses prompts over "
             f"{entry.max_prompt_tokens:,} tokens from {entry.effective_from.isoformat()} "
-            f"(this one has {prompt[row]:,.0f}: uncached input + cache writes + cache reads), "
+            f"(this one has {row_prompt:,.0f}: uncached input + cache writes + cache reads), "
             f"so no long-context tier can price it. {entry.note}".rstrip()
         )
 
