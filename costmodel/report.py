@@ -806,6 +806,7 @@ def price_list(
                 "model": entry.id,
                 "name": entry.name,
                 "status": entry.status,
+                "retired": entry.retired_on.isoformat() if entry.retired_on else None,
                 "aliases": list(entry.aliases),
                 **{name: getattr(price.rates, name) for name in RATE_FIELDS},
                 "long_context": (
@@ -816,6 +817,8 @@ def price_list(
                 ),
                 "inference_geo": dict(price.inference_geo) or None,
                 "fast_multiplier": price.fast_multiplier,
+                "fast_mode": price.fast_mode,  # where fast mode was removed: how it bills
+                "max_prompt_tokens": price.max_prompt_tokens,
                 "web_search_per_1k": price.web_search_per_1k,
                 "from": price.effective_from.isoformat(),
                 "to": price.effective_to.isoformat() if price.effective_to else None,
@@ -855,6 +858,8 @@ def _json_value(value: object) -> object:
         return float(value)
     if isinstance(value, dict):
         return {k: _json_value(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None  # a missing value in a mixed column: JSON has no NaN
     return value
 
 

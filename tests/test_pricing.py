@@ -738,3 +738,20 @@ def test_the_price_list_of_an_unpriced_model_says_why() -> None:
 
     with pytest.raises(UnpricedError, match=r"claude-mythos-5-2 .* Anthropic publishes no price"):
         price_list(CATALOGUE, model="claude-mythos-5-2", on=DAY)
+
+
+def test_the_price_list_shows_fast_mode_removals_and_retirements_as_json() -> None:
+    import json
+
+    from costmodel.report import price_list
+
+    history = price_list(CATALOGUE, model="claude-opus-4-7", on=DAY).to_dict()["models"]
+    text = json.dumps(history, allow_nan=False)  # valid JSON: no NaN for missing values
+    assert [(m["from"], m["fast_mode"]) for m in json.loads(text)] == [
+        ("2026-04-16", "rejected"),
+        ("2026-05-12", None),
+        ("2026-07-24", "rejected"),
+    ]
+    sonnet = price_list(CATALOGUE, model="claude-sonnet-4-5", on=DAY).to_dict()["models"]
+    assert {m["retired"] for m in sonnet} == {"2026-11-30"}
+    assert [m["max_prompt_tokens"] for m in sonnet] == [None, 200_000]
