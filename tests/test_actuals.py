@@ -407,3 +407,17 @@ def test_measured_prompts_the_api_refuses_are_an_error(tmp_path: Path) -> None:
     store.write_batch(source.batch_meta(), source)
     with pytest.raises(CostModelError, match="claude-sonnet-4-5 refuses prompts over 200,000"):
         usage_summary(store, by="model")
+
+
+def test_a_summary_of_usage_long_after_the_check_says_prices_may_be_stale(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "msgbatch_01Late_results.jsonl",
+        [ok("a", "claude-haiku-4-5", input_tokens=1_000, output_tokens=10)],
+    )
+    store = open_store(tmp_path / "usage.duckdb")
+    source = read_results(path, created_at=datetime(2027, 1, 15, 9, 0, tzinfo=UTC))
+    store.write_batch(source.batch_meta(), source)
+    notes = usage_summary(store, by="model").notes
+    assert any(note.startswith("Prices may be stale") and "2027-01-15" in note for note in notes)
+    early = usage_summary(store, by="model", until=date(2027, 1, 1)).notes  # no usage: no day
+    assert not any("stale" in note for note in early)

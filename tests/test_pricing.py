@@ -755,3 +755,19 @@ def test_the_price_list_shows_fast_mode_removals_and_retirements_as_json() -> No
     sonnet = price_list(CATALOGUE, model="claude-sonnet-4-5", on=DAY).to_dict()["models"]
     assert {m["retired"] for m in sonnet} == {"2026-11-30"}
     assert [m["max_prompt_tokens"] for m in sonnet] == [None, 200_000]
+
+
+def test_a_scenario_priced_long_after_the_check_says_prices_may_be_stale() -> None:
+    from costmodel.report import run_scenario
+    from costmodel.scenario import parse_scenario
+
+    scenario = parse_scenario(
+        "name: s\nworkloads:\n  - {name: w, model: claude-sonnet-4-6, requests: 10, "
+        "input_tokens: 100, output_tokens: 10}\n"
+    )
+    late = CATALOGUE.checked + timedelta(days=45)
+    stale = CATALOGUE.stale_note(late)
+    assert stale is not None
+    assert stale in run_scenario(scenario, CATALOGUE, on=late).notes
+    fresh = run_scenario(scenario, CATALOGUE, on=CATALOGUE.checked).notes
+    assert not any("stale" in note for note in fresh)
