@@ -518,10 +518,17 @@ def _refuse_unsupported_geo(
         row = int(np.flatnonzero(bad)[0])
         model_id = entries[entry_of_row[row]][0]
         raise PricingError(
-            f"{prefix}row {usage.index[row]!r}: {model_id} does not offer US-only inference "
+            f"{prefix}{_where(usage, row)}: {model_id} does not offer US-only inference "
             "(inference_geo: us): Anthropic's API rejects the parameter with HTTP 400 on models "
             "before Claude 4.6; use inference_geo: global for this model"
         )
+
+
+def _where(usage: pd.DataFrame, row: int) -> str:
+    """The row as its source names it: a scenario's workload, else the frame's row label."""
+    if "workload" in usage.columns:
+        return f"workload {usage['workload'].iloc[row]!r}"
+    return f"row {usage.index[row]!r}"
 
 
 def _prompt_tokens(usage: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
@@ -557,7 +564,7 @@ def _refuse_refused_prompts(
         row, row_prompt = int(rows[first]), float(prompt[first])
         model_id, entry = entries[entry_of_row[row]]
         raise PricingError(
-            f"{prefix}row {usage.index[row]!r}: {model_id} refuses prompts over "
+            f"{prefix}{_where(usage, row)}: {model_id} refuses prompts over "
             f"{entry.max_prompt_tokens:,} tokens from {entry.effective_from.isoformat()} "
             f"(this one has {row_prompt:,.0f}: uncached input + cache writes + cache reads), "
             f"so no long-context tier can price it. {entry.note}".rstrip()
@@ -582,7 +589,7 @@ def _fast_mode_rules(
         if entry.effective_to is not None:
             span += f" to {(entry.effective_to - timedelta(days=1)).isoformat()}"
         raise PricingError(
-            f"{prefix}row {usage.index[row]!r}: {model_id} does not accept fast mode on usage "
+            f"{prefix}{_where(usage, row)}: {model_id} does not accept fast mode on usage "
             f"{span}: the API rejects requests with speed 'fast'. {entry.note}".rstrip()
         )
     standard = np.array([entry.fast_mode == "standard_rates" for _, entry in entries])

@@ -771,3 +771,16 @@ def test_a_scenario_priced_long_after_the_check_says_prices_may_be_stale() -> No
     assert stale in run_scenario(scenario, CATALOGUE, on=late).notes
     fresh = run_scenario(scenario, CATALOGUE, on=CATALOGUE.checked).notes
     assert not any("stale" in note for note in fresh)
+
+
+def test_a_scenario_workload_the_api_would_refuse_is_named_in_the_error() -> None:
+    from costmodel.report import run_scenario
+    from costmodel.scenario import parse_scenario
+
+    scenario = parse_scenario(
+        "name: s\nprice_date: 2026-11-01\nworkloads:\n  - {name: chat, model: claude-haiku-4-5, "
+        "requests: 10, input_tokens: 100, output_tokens: 10, inference_geo: us}\n",
+        source="geo.yaml",
+    )
+    with pytest.raises(PricingError, match=r"^geo\.yaml: workload 'chat': claude-haiku-4-5 does"):
+        run_scenario(scenario, CATALOGUE)
