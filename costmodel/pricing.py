@@ -298,7 +298,9 @@ def price_usage(
     if is_fast.any() and table["fast_waives_lc"].any():
         # billed at the fast multiplier over standard rates: not at the long-context tier
         long_context = long_context & ~(is_fast & table["fast_waives_lc"][entry_of_row])
-    long_context_requests = _long_context_requests(usage, entries, entry_of_row, long_context)
+    long_context_requests = _long_context_requests(
+        usage, entries, entry_of_row, long_context, seen, table["fast_waives_lc"]
+    )
     notes.extend(long_context_notes(long_context_requests))
 
     components: dict[str, np.ndarray] = {}
@@ -531,16 +533,6 @@ def _where(usage: pd.DataFrame, row: int) -> str:
     return f"row {usage.index[row]!r}"
 
 
-def _prompt_tokens(usage: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-    """Uncached input + both cache writes + cache reads per request of ``rows``: the prompt
-    the API sees."""
-    kinds = ("input_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens")
-    prompt = np.zeros(len(rows))
-    for kind in kinds:
-        prompt += usage[kind].to_numpy(dtype="float64")[rows]
-    return prompt
-
-
 def _refuse_refused_prompts(
     usage: pd.DataFrame,
     entries: Sequence[tuple[str, PriceEntry]],
@@ -553,15 +545,14 @@ def _refuse_refused_prompts(
     )
     if np.isinf(limits).all():
         return
-    # only the rows of entries with a limit: usually a small share of a large frame
-    rows = np.flatnonzero(np.isfinite(limits)[entry_of_row])
-    if not len(rows):
-        return
-    prompt = _prompt_tokens(usage, rows)
-    bad = prompt > limits[entry_of_row[rows]]
+    # whole-frame passes: cheaper than gathering the rows of the limited entries
+    prompt = usage["input_tokens"].to_numpy(dtype="float64").copy()
+    for kind in ("cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens"):
+        prompt += usage[kind].to_numpy(dtype="float64")
+    bad = prompt > np.take(limits, entry_of_row, mode="clip")
     if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        row, row_prompt = int(rows[first]), float(prompt[first])
+        row = int(np.flatnonzero(bad)[0])
+        row_prompt = float(prompt[row])
         model_id, entry = entries[entry_of_row[row]]
         raise PricingError(
             f"{prefix}{_where(usage, row)}: {model_id} refuses prompts over "
@@ -613,14 +604,26 @@ def _long_context_requests(
     entries: Sequence[tuple[str, PriceEntry]],
     entry_of_row: np.ndarray,
     long_context: np.ndarray,
+    seen: np.ndarray,
+    fast_waives_lc: np.ndarray,
 ) -> dict[tuple[str, int], float]:
-    """Requests billed at a long-context tier, per model and threshold."""
-    if not long_context.any():
+    """Requests billed at a long-context tier, per model and threshold.
+
+    ``seen`` counts rows per rate combination (see :func:`_effective_rates`); where every row
+    is one request (measured usage, millions of rows) the counts come from it, not the rows.
+    """
+    codes = np.arange(len(seen))
+    in_tier = ((codes >> 3) & 1).astype(bool) & (seen > 0)
+    in_tier &= ~((codes & 1).astype(bool) & fast_waives_lc[codes // 16])
+    if not in_tier.any():
         return {}
     requests = usage["requests"].to_numpy(dtype="float64")
-    per_entry = np.bincount(
-        entry_of_row[long_context], weights=requests[long_context], minlength=len(entries)
-    )
+    if (requests == 1.0).all():
+        per_entry = np.bincount(codes[in_tier] // 16, weights=seen[in_tier], minlength=len(entries))
+    else:
+        per_entry = np.bincount(
+            entry_of_row[long_context], weights=requests[long_context], minlength=len(entries)
+        )
     counts: dict[tuple[str, int], float] = {}
     for i in np.flatnonzero(per_entry > 0):
         model_id, entry = entries[i]
@@ -648,8 +651,12 @@ def _requests(value: float) -> str:
     return f"{_count(value)} request{'' if value == 1 else 's'}"
 
 
-def _occurring_names(column: pd.Series) -> list[str]:
+def _occurring_names(column: pd.Series, catalogue: Catalogue) -> list[str]:
+    """Names in the column written for a partner platform (a categorical's unused ones left out)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = [str(name) for name in column.cat.categories]
+        if not any(catalogue.partner_endpoint(name) for name in categories):
+            return []  # the usual case: no partner ids at all, so no pass over the rows
         codes = column.cat.codes.to_numpy()
         seen = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(column.cat.categories)))
         return [str(column.cat.categories[i]) for i in seen]
@@ -660,7 +667,7 @@ def _partner_notes(usage: pd.DataFrame, catalogue: Catalogue, prefix: str) -> li
     """Refuse partner-platform ids whose regional premium the catalogue cannot price; note the
     partner ids priced at Claude API rates."""
     notes = []
-    for name in _occurring_names(usage["model"]):
+    for name in _occurring_names(usage["model"], catalogue):
         endpoint = catalogue.partner_endpoint(name)
         if endpoint is None:
             continue
