@@ -35,6 +35,18 @@ DAY = date(2026, 11, 24)
 
 def generate(n: int, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
+    frame = _draw(rng, n)
+    # As the API would have served them on DAY: US-only inference only on the models that offer
+    # it (others answer HTTP 400), and Sonnet 4.5 prompts within its 200K limit.
+    catalogue = bundled_catalogue()
+    no_us = [m for m in MODELS if "us" not in catalogue.rates_for(m, DAY).inference_geo]
+    frame.loc[frame["model"].isin(no_us), "inference_geo"] = "global"
+    sonnet = (frame["model"] == "claude-sonnet-4-5-20250929").to_numpy()
+    frame.loc[sonnet, "input_tokens"] = np.minimum(frame.loc[sonnet, "input_tokens"], 130_000)
+    return frame
+
+
+def _draw(rng: np.random.Generator, n: int) -> pd.DataFrame:
     return usage_frame(
         pd.DataFrame(
             {

@@ -27,7 +27,7 @@ import yaml
 from costmodel.catalogue import Catalogue, bundled_catalogue
 from costmodel.errors import CostModelError, StoreError, located
 from costmodel.money import allocate_cents, format_money, quantize_cents
-from costmodel.pricing import price_usage
+from costmodel.pricing import long_context_notes, price_usage
 from costmodel.report import SCHEMAS, ScenarioRun, Section, run_scenario
 from costmodel.user_files import line_of, read_yaml, shown_key
 
@@ -328,13 +328,16 @@ def usage_summary(
     undated: dict[tuple[str, str], int] = {}  # (model, batch) priced before its first price
     third_party: set[str] = set()
     exact: dict[str, dict[str, Decimal]] = {"cost_billed": {}, "cost_if_sync": {}}
+    long_context: dict[tuple[str, int], float] = {}  # requests billed at a long-context tier
     for chunk in store.iter_usage_frames(since, until, key_sql=key_sql, key_params=key_params):
         if chunk.empty:
             continue
-        rows, missing, flags, sums, early = _price_chunk(chunk, catalogue, by)
+        rows, missing, flags, sums, early, tiers = _price_chunk(chunk, catalogue, by)
         # summed per chunk, so what is kept grows with the keys, not with the requests
         frames.append(rows.drop(columns=["day"]).assign(succeeded=1).groupby("key").sum())
         third_party |= flags
+        for tier, count in tiers.items():
+            long_context[tier] = long_context.get(tier, 0.0) + count
         for model, count in missing.items():
             unpriced[model] = unpriced.get(model, 0) + count
         for pair, count in early.items():
@@ -375,7 +378,10 @@ def usage_summary(
         listed = ", ".join(
             f"{model} ({count:,} requests)" for model, count in sorted(unpriced.items())
         )
-        notes.append(f"Unpriced, not in the totals: {listed}: unknown to the catalogue.")
+        notes.append(
+            f"Unpriced, not in the totals: {listed}: unknown to the catalogue or without a "
+            "published price."
+        )
     if undated:
         listed = ", ".join(
             f"{model} in batch {batch} ({count:,} requests)"
@@ -389,9 +395,13 @@ def usage_summary(
         notes.append(
             "Rests on prices from third-party sources only: " + "; ".join(sorted(third_party)) + "."
         )
+    notes.extend(long_context_notes(long_context))
     if catalogue.contract is not None:
         notes.append(f"Costs are contracted prices from {catalogue.contract.source}.")
     span = store.usage_span(since, until)
+    stale = catalogue.stale_note(span[1]) if span[1] is not None else None
+    if stale:
+        notes.append(stale)
     return UsageSummary(
         by=by,
         rows=rows,
@@ -420,19 +430,25 @@ def _price_chunk(
     set[str],
     dict[str, dict[str, Decimal]],
     dict[tuple[str, str], int],
+    dict[tuple[str, int], float],
 ]:
     """Price one chunk of succeeded requests at batch rates and at standard rates.
 
     Returns one row per request (key, day, tokens by kind, cost_billed, cost_if_sync), the
     requests of models the catalogue does not know (counted, with their tokens, at no cost;
     the caller says so), the third-party rates the prices rested on, the exact Decimal cost
-    per key (``cost_billed`` and ``cost_if_sync``), and the requests used before their model's
-    first price, by (model, batch): unpriced, like an unknown model, never $0.
+    per key (``cost_billed`` and ``cost_if_sync``), the requests used before their model's
+    first price, by (model, batch): unpriced, like an unknown model, never $0, and the requests
+    billed at a long-context tier per (model id, threshold).
     """
     models = chunk["model"].astype(str)
-    # Once per distinct model name, then spread to the rows by code: never once per row.
+    # Once per distinct model name, then spread to the rows by code: never once per row. A
+    # model the catalogue knows but has no price for (unpriced) is counted like an unknown one.
     codes, names = pd.factorize(models)
-    known_of = np.array([catalogue.knows(str(name)) for name in names], dtype=bool)
+    known_of = np.array(
+        [catalogue.knows(str(name)) and bool(catalogue.model(str(name)).prices) for name in names],
+        dtype=bool,
+    )
     known = known_of[codes]
     missing = models[~known].value_counts().to_dict()
     first_of = np.array(
@@ -490,7 +506,8 @@ def _price_chunk(
     for column in sums:
         for group in priced_keys:
             sums[column].setdefault(group, Decimal(0))
-    return rows, {str(k): int(v) for k, v in missing.items()}, flags, sums, early
+    missing_counts = {str(k): int(v) for k, v in missing.items()}
+    return rows, missing_counts, flags, sums, early, billed.long_context_requests
 
 
 def daily_costs(

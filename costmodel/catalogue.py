@@ -29,10 +29,13 @@ from costmodel.user_files import line_of, load_yaml, read_yaml, shown_key, shown
 
 __all__ = [
     "RATE_FIELDS",
+    "STALE_AFTER_DAYS",
     "Catalogue",
+    "CodeExecutionRule",
     "Contract",
     "LongContextTier",
     "ModelEntry",
+    "PartnerEndpoint",
     "PriceEntry",
     "Rates",
     "bundled_catalogue",
@@ -59,13 +62,32 @@ _ENTRY_FIELDS: Final = frozenset(
         "long_context",
         "inference_geo",
         "fast_multiplier",
+        "fast_mode",
+        "fast_waives_long_context",
+        "max_prompt_tokens",
         "web_search_per_1k",
     }
 )
-_MODEL_FIELDS: Final = frozenset({"name", "aliases", "status", "prices", "note", "retired"})
+_MODEL_FIELDS: Final = frozenset(
+    {
+        "name",
+        "aliases",
+        "status",
+        "prices",
+        "note",
+        "retired",
+        "unpriced",
+        "source",
+        "partner_regional_premium",
+    }
+)
 _STATUSES: Final = ("active", "deprecated", "retired", "private")
+# What a model does with `speed: "fast"` when an entry has no fast_multiplier.
+_FAST_MODES: Final = ("standard_rates", "rejected")
+# A pricing day this long after the catalogue's `checked` date gets a note that prices may be stale.
+STALE_AFTER_DAYS: Final = 30
 _SNAPSHOT_SUFFIX = re.compile(r"(?:-|@)(\d{8})$")
-_BEDROCK = re.compile(r"^(?:(?:us|eu|apac|global|jp|au)\.)?anthropic\.(.+?)(?:-v\d+(?::\d+)?)?$")
+_BEDROCK = re.compile(r"^(?:(us|eu|apac|global|jp|au)\.)?anthropic\.(.+?)(?:-v\d+(?::\d+)?)?$")
 
 
 @dataclass(frozen=True)
@@ -106,6 +128,13 @@ class PriceEntry:
     long_context: LongContextTier | None = None
     inference_geo: Mapping[str, Decimal] = field(default_factory=dict)
     fast_multiplier: Decimal | None = None
+    # Without a multiplier: "standard_rates" (fast requests run and bill at standard rates) or
+    # "rejected" (the API refuses them); neither: fast usage is unpriced.
+    fast_mode: str | None = None
+    # Fast mode billed at its multiplier over the whole window, with no long-context tier.
+    fast_waives_long_context: bool = False
+    # Prompts over this many tokens are refused by the API on this model and day.
+    max_prompt_tokens: int | None = None
     web_search_per_1k: Decimal | None = None
     note: str = ""
 
@@ -121,9 +150,16 @@ class ModelEntry:
     status: str
     prices: tuple[PriceEntry, ...]
     note: str = ""
-    retired: date | None = None  # the day it stops being served (`retired:`), where known
+    retired_on: date | None = None
+    # Why a model the catalogue knows has no prices (then ``prices`` is empty).
+    unpriced: str = ""
+    source: str = ""
+    # Bedrock/Vertex regional endpoints carry a premium over global ones for this model.
+    partner_regional_premium: bool = False
 
     def price_on(self, day: date) -> PriceEntry:
+        if not self.prices:
+            raise UnpricedError(f"{self.id} ({self.name}) cannot be priced: {self.unpriced}")
         for entry in self.prices:
             if entry.holds_on(day):
                 return entry
@@ -158,6 +194,26 @@ class Contract:
 
 
 @dataclass(frozen=True)
+class CodeExecutionRule:
+    """Code execution's time charge: per container-hour past a monthly free allowance.
+
+    It is free for requests that also use web search or web fetch; batch does not discount it.
+    """
+
+    per_container_hour: Decimal
+    free_hours_per_month: Decimal
+    source: str
+
+
+@dataclass(frozen=True)
+class PartnerEndpoint:
+    """How a Bedrock or Vertex AI model id names its endpoint."""
+
+    platform: str
+    endpoint: str  # "global", "regional" or "unknown" (a Vertex id does not say)
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """An immutable set of priced models with the rules that hold across them."""
 
@@ -167,6 +223,9 @@ class Catalogue:
     checked: date
     source: str
     contract: Contract | None = None
+    code_execution: CodeExecutionRule | None = None
+    partner_regional_multiplier: Decimal | None = None
+    partner_source: str = ""
     _aliases: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -201,7 +260,7 @@ class Catalogue:
         candidate = name
         bedrock = _BEDROCK.match(candidate)
         if bedrock:
-            candidate = bedrock.group(1)
+            candidate = bedrock.group(2)
             if candidate in self._aliases:
                 return self._aliases[candidate]
         stripped = _SNAPSHOT_SUFFIX.sub("", candidate)
@@ -211,6 +270,41 @@ class Catalogue:
 
     def knows(self, name: str) -> bool:
         return self._lookup(name) is not None
+
+    def partner_endpoint(self, name: str) -> PartnerEndpoint | None:
+        """The partner platform and endpoint kind a model name is written for, if any.
+
+        A name the catalogue lists exactly (an id, an alias, a private model in a price file)
+        is taken at its word; otherwise Bedrock's ``[geo.]anthropic.<id>`` and Vertex AI's
+        ``<id>@<date>`` forms are partner ids. Bedrock's ``global.`` profile is the global
+        endpoint; its other prefixes and bare in-region ids are regional. A Vertex id does not
+        say which endpoint served it.
+        """
+        name = name.strip()
+        if name in self._aliases:
+            return None
+        bedrock = _BEDROCK.match(name)
+        if bedrock:
+            return PartnerEndpoint(
+                "Amazon Bedrock", "global" if bedrock.group(1) == "global" else "regional"
+            )
+        if "@" in name:
+            return PartnerEndpoint("Google Cloud Vertex AI", "unknown")
+        return None
+
+    def prices_may_be_stale(self, on: date) -> bool:
+        """Whether ``on`` is more than :data:`STALE_AFTER_DAYS` days after ``checked``."""
+        return (on - self.checked).days > STALE_AFTER_DAYS
+
+    def stale_note(self, on: date) -> str | None:
+        """The note every output carries when pricing on ``on`` may rest on stale prices."""
+        if not self.prices_may_be_stale(on):
+            return None
+        return (
+            f"Prices may be stale: the catalogue was last checked on "
+            f"{self.checked.isoformat()}, more than {STALE_AFTER_DAYS} days before "
+            f"{on.isoformat()}; check Anthropic's pricing page for changes since."
+        )
 
     def suggest(self, name: str, n: int = 3) -> list[str]:
         names = sorted(self._aliases)
@@ -298,6 +392,7 @@ def _price_entry(raw: Any, where: str) -> PriceEntry:
         *RATE_FIELDS,
         "long_context",
         "fast_multiplier",
+        "fast_mode",
         "web_search_per_1k",
         "inference_geo",
     }:
@@ -316,6 +411,33 @@ def _price_entry(raw: Any, where: str) -> PriceEntry:
         str(key): _decimal(value, f"{where}.inference_geo.{key}")
         for key, value in (raw.get("inference_geo") or {}).items()
     }
+    fast_mode = raw.get("fast_mode")
+    if fast_mode is not None:
+        if fast_mode not in _FAST_MODES:
+            raise CatalogueError(
+                f"{where}.fast_mode: expected one of {', '.join(_FAST_MODES)}, got {fast_mode!r}"
+            )
+        if raw.get("fast_multiplier") is not None:
+            raise CatalogueError(f"{where}: fast_mode and fast_multiplier cannot both be set")
+    max_prompt = raw.get("max_prompt_tokens")
+    if max_prompt is not None and (
+        isinstance(max_prompt, bool) or not isinstance(max_prompt, int) or max_prompt <= 0
+    ):
+        raise CatalogueError(f"{where}.max_prompt_tokens: expected a positive integer")
+    if (
+        max_prompt is not None
+        and long_context is not None
+        and long_context.above_prompt_tokens >= max_prompt
+    ):
+        raise CatalogueError(
+            f"{where}: long_context.above_prompt_tokens must be below max_prompt_tokens"
+        )
+    if raw.get("fast_waives_long_context") and (
+        long_context is None or raw.get("fast_multiplier") is None
+    ):
+        raise CatalogueError(
+            f"{where}.fast_waives_long_context: needs both long_context and fast_multiplier"
+        )
     return PriceEntry(
         effective_from=_date(raw["from"], f"{where}.from"),
         effective_to=None,
@@ -330,6 +452,9 @@ def _price_entry(raw: Any, where: str) -> PriceEntry:
             if raw.get("fast_multiplier") is not None
             else None
         ),
+        fast_mode=fast_mode,
+        fast_waives_long_context=bool(raw.get("fast_waives_long_context", False)),
+        max_prompt_tokens=max_prompt,
         web_search_per_1k=(
             _decimal(raw["web_search_per_1k"], f"{where}.web_search_per_1k")
             if raw.get("web_search_per_1k") is not None
@@ -351,7 +476,16 @@ def _model_entry(
             f"{where}.status: expected one of {', '.join(_STATUSES)}, got {shown_value(status)}"
         )
     prices_raw = raw.get("prices")
-    if not isinstance(prices_raw, list) or not prices_raw:
+    unpriced = str(raw.get("unpriced") or "")
+    if unpriced:
+        # A model known to exist with no published price: usage of it resolves, then is
+        # reported as unpriced with this reason rather than as an unknown model.
+        if prices_raw:
+            raise CatalogueError(f"{where}: a model with 'unpriced' cannot also have prices")
+        if not str(raw.get("source") or "").startswith("https://"):
+            raise CatalogueError(f"{where}.source: an unpriced model needs the URL naming it")
+        prices_raw = []
+    elif not isinstance(prices_raw, list) or not prices_raw:
         raise CatalogueError(f"{where}.prices: expected a list of dated price entries")
     entries = sorted(
         (_price_entry(item, f"{where}.prices[{i}]") for i, item in enumerate(prices_raw)),
@@ -375,7 +509,10 @@ def _model_entry(
         status=status,
         prices=closed,
         note=str(raw.get("note") or ""),
-        retired=_date(raw["retired"], f"{where}.retired") if raw.get("retired") else None,
+        retired_on=_date(raw["retired"], f"{where}.retired") if raw.get("retired") else None,
+        unpriced=unpriced,
+        source=str(raw.get("source") or ""),
+        partner_regional_premium=bool(raw.get("partner_regional_premium", False)),
     )
 
 
@@ -399,12 +536,38 @@ def load_catalogue(path: Path | str, *, text: str | None = None) -> Catalogue:
         str(model_id): _model_entry(str(model_id), body, f"{path}: models.{model_id}")
         for model_id, body in raw["models"].items()
     }
+    partner = rules.get("partner_platforms") or {}
     return Catalogue(
         models=models,
         batch_multiplier=_decimal(batch["multiplier"], f"{path}: rules.batch.multiplier"),
         batch_discounts_web_search=bool(batch.get("discounts_web_search", False)),
         checked=_date(raw.get("checked"), f"{path}: checked"),
         source=str(path),
+        code_execution=_code_execution(
+            rules.get("code_execution"), f"{path}: rules.code_execution"
+        ),
+        partner_regional_multiplier=(
+            _decimal(partner["regional_multiplier"], f"{path}: rules.partner_platforms")
+            if partner.get("regional_multiplier") is not None
+            else None
+        ),
+        partner_source=str(partner.get("source") or ""),
+    )
+
+
+def _code_execution(raw: Any, where: str) -> CodeExecutionRule | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise CatalogueError(f"{where}: expected a mapping")
+    _check_keys(raw, {"per_container_hour", "free_hours_per_month", "source"}, where)
+    for required in ("per_container_hour", "free_hours_per_month", "source"):
+        if raw.get(required) is None:
+            raise CatalogueError(f"{where}: missing {required!r}")
+    return CodeExecutionRule(
+        per_container_hour=_decimal(raw["per_container_hour"], f"{where}.per_container_hour"),
+        free_hours_per_month=_decimal(raw["free_hours_per_month"], f"{where}.free_hours_per_month"),
+        source=str(raw["source"]),
     )
 
 

@@ -42,6 +42,7 @@ from costmodel.simulate import (
     has_uncertainty,
     margin_draws,
     money_figure,
+    refused_notes,
     summarise,
 )
 from costmodel.uncertainty import StoreInputs, WorkloadRanges, miss_shares
@@ -95,7 +96,7 @@ def _day_weights(w: Any, month: date) -> np.ndarray:
 
 def _retirement(entry: Any) -> date | None:
     # The catalogue's retirement date (``retired:`` on a model), where it records one.
-    value = getattr(entry, "retired", None)
+    value = entry.retired_on
     return value if isinstance(value, date) else None
 
 
@@ -322,6 +323,7 @@ def forecast_scenario(
             frame[name] = values
 
     bands: dict[str, np.ndarray] = {}
+    moments = point_moments
     if draws:
         if has_uncertainty(scenario):
             moments = cost_moments(scenario, catalogue, days, inputs, rng, rate=rate)
@@ -342,6 +344,7 @@ def forecast_scenario(
 
     flags = _flags(catalogue, sorted(set(model_ids.values())), month_days)
     notes = _notes(scenario, catalogue, first_month, sorted(changes), flags, draws, inputs)
+    notes.extend(refused_notes({**point_moments.refused, **moments.refused}))
     return Forecast(
         scenario=scenario,
         first_month=first_month,

@@ -5,14 +5,26 @@ How the modifiers stack, in the order Anthropic bills them:
 1. **Tier of rates.** A model's published rates for the day of the usage. Where the model has a
    long-context tier and the request's prompt (uncached input + cache writes + cache reads)
    exceeds its threshold, *every* token of the request, output included, is billed at the
-   tier's rates. Cache rates are per model as published, never derived from fixed ratios.
+   tier's rates (and a note names the tier). Where the API refuses such a prompt on that day
+   (``max_prompt_tokens``), the usage is an error. Cache rates are per model as published,
+   never derived from fixed ratios.
 2. **Multipliers on every token rate** (cache rates included): the Batch API's discount
-   (``rules.batch.multiplier``, 0.5), the data-residency multiplier for ``inference_geo``
-   where the model has one, and the fast-mode multiplier. Fast mode and batch never combine.
+   (``rules.batch.multiplier``), the data-residency multiplier for ``inference_geo: us``
+   (an error on a model that has none: the API rejects the parameter there), and the
+   fast-mode multiplier. Fast mode and batch never combine; where fast mode was removed the
+   entry says whether fast requests bill at standard rates or are rejected (an error); where
+   fast mode waives the long-context tier, fast rows use the standard rates times the multiplier.
 3. **Server tools** are a fee per use on top of tokens (web search: per 1,000 searches); the
-   batch discount is applied to it only if the catalogue says so.
+   batch discount is applied to it only if the catalogue says so. Code execution is billed
+   per container-hour past the catalogue's monthly free allowance, free on rows that also use
+   web search or web fetch; usage that reports code-execution requests without container-hours
+   is noted as unpriced for it, never charged $0 silently.
 4. **Contract.** A user's negotiated factor per (model, tier) turns list cost into contracted
    cost.
+
+Names written for a partner platform (Bedrock, Vertex AI) are refused for models whose
+regional endpoints carry the partner premium, unless the endpoint is global: the catalogue
+holds Claude API prices, not the platforms' regional ones.
 
 Money: rates are exact decimals in the catalogue. The vectorised arithmetic here runs in
 float64 and gives the per-row figures and curves; every total people read comes from
@@ -25,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from typing import Any, Final
 
@@ -33,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from costmodel.catalogue import RATE_FIELDS, Catalogue, PriceEntry
-from costmodel.errors import UnpricedError
+from costmodel.errors import PricingError, UnpricedError
 from costmodel.usage import COUNT_COLUMNS, TOKEN_COLUMNS, equals, validate_usage
 
 __all__ = [
@@ -41,6 +53,7 @@ __all__ = [
     "COST_COLUMNS",
     "LINE_COLUMNS",
     "PricedUsage",
+    "long_context_notes",
     "price_usage",
 ]
 
@@ -52,6 +65,7 @@ COMPONENTS: Final = (
     "cache_write_1h",
     "cache_read",
     "web_search",
+    "code_execution",
 )
 COST_COLUMNS: Final = tuple(f"cost_{name}" for name in COMPONENTS)
 _MTOK: Final = 1_000_000.0
@@ -77,6 +91,9 @@ class PricedUsage:
         long_context: np.ndarray,
         third_party: tuple[str, ...],
         price_entries: tuple[tuple[str, PriceEntry], ...],
+        notes: tuple[str, ...] = (),
+        unpriced_code_execution_requests: float = 0.0,
+        long_context_requests: dict[tuple[str, int], float] | None = None,
     ) -> None:
         self._index = index
         self._components = components
@@ -87,6 +104,14 @@ class PricedUsage:
         self._long_context = long_context
         self.third_party = third_party  # "model: field" pairs resting on third-party sources
         self.price_entries = price_entries  # every (model id, entry) the usage was priced with
+        # What the figures rest on that a reader must be told: tiers applied, fast mode billed
+        # at standard rates, code execution left unpriced, partner ids at Claude API rates.
+        self.notes = notes
+        # Requests that used code execution with no container-hours to price it by.
+        self.unpriced_code_execution_requests = unpriced_code_execution_requests
+        # Requests billed at a long-context tier, per (model id, threshold): for callers that
+        # price usage in chunks and note the sum (see long_context_notes).
+        self.long_context_requests = long_context_requests or {}
         self._frame: pd.DataFrame | None = None
         self._exact: _ExactInputs | None = None
 
@@ -140,7 +165,8 @@ class PricedUsage:
         rows: list[dict[str, Any]] = []
         with localcontext() as context:
             context.prec = 40  # far more digits than any bounded workload needs
-            for j, (component, column) in enumerate(zip(COMPONENTS, COUNT_COLUMNS, strict=True)):
+            counted = zip(COMPONENTS[: len(COUNT_COLUMNS)], COUNT_COLUMNS, strict=True)
+            for j, (component, column) in enumerate(counted):
                 counts = exact.usage[column].to_numpy(dtype="float64")
                 for line_key, quantity in _exact_sums(counts, requests, key, keys).items():
                     group, code = divmod(line_key, span)
@@ -168,7 +194,53 @@ class PricedUsage:
                             "cost_contracted": cost * exact.contract_factor(model_id, tier),
                         }
                     )
+            rows.extend(self._code_execution_lines(key, keys, labels, span, requests))
         return pd.DataFrame(rows, columns=list(LINE_COLUMNS))
+
+    def _code_execution_lines(
+        self,
+        key: np.ndarray,
+        keys: tuple[np.ndarray, np.ndarray],
+        labels: list[Any],
+        span: int,
+        requests: np.ndarray,
+    ) -> list[dict[str, Any]]:
+        """Exact code-execution lines: the charged container-hours (past the monthly free
+        allowance, shared in proportion to each line's billable hours) times the hourly rate."""
+        exact = self._exact
+        if exact is None or exact.code_hours is None or exact.code_rule is None:
+            return []
+        billable = _exact_sums(exact.code_hours, requests, key, keys)
+        total = sum(billable.values(), Decimal(0))
+        charged = max(Decimal(0), total - exact.code_rule.free_hours_per_month)
+        if not charged:
+            return []
+        rate = exact.code_rule.per_container_hour
+        out: list[dict[str, Any]] = []
+        for line_key, hours in billable.items():
+            group, code = divmod(line_key, span)
+            model_id, entry = self._entries[code // 16]
+            quantity = hours * charged / total
+            tier = "batch" if code & 4 else "standard"
+            cost = quantity * rate
+            out.append(
+                {
+                    "group": labels[group],
+                    "model_id": model_id,
+                    "price_from": entry.effective_from.isoformat(),
+                    "long_context": bool(code & 8),
+                    "tier": tier,
+                    "inference_geo": "us" if code & 2 else "global",
+                    "speed": "fast" if code & 1 else "standard",
+                    "component": "code_execution",
+                    "quantity": quantity,
+                    "unit": "container-hour",
+                    "rate": rate,
+                    "cost": cost,
+                    "cost_contracted": cost * exact.contract_factor(model_id, tier),
+                }
+            )
+        return out
 
     @property
     def costs(self) -> pd.DataFrame:
@@ -214,6 +286,10 @@ class _ExactInputs:
     batch_multiplier: Decimal
     web_batch: bool  # whether the batch discount applies to web search
     contract_factor: Any  # (model id, tier) -> Decimal
+    # Code execution: billable container-hours per request (0 where web search or fetch makes
+    # it free) and the catalogue's rule; None when no row is charged.
+    code_hours: np.ndarray | None = None
+    code_rule: Any = None
 
 
 def _exact_sums(
@@ -353,6 +429,7 @@ def _rate_table(entries: Sequence[tuple[str, PriceEntry]]) -> dict[str, np.ndarr
         [np.nan if e.fast_multiplier is None else float(e.fast_multiplier) for _, e in entries]
     )
     table["web_search_per_1k"] = np.array([as_float(e.web_search_per_1k) for _, e in entries])
+    table["fast_waives_lc"] = np.array([e.fast_waives_long_context for _, e in entries])
     return table
 
 
@@ -394,10 +471,16 @@ def price_usage(
         )
 
     entry_of_row, entries = _entry_index(usage, catalogue, on, prefix)
+    notes = list(_partner_notes(usage, catalogue, prefix))
     table = _rate_table(entries)
     is_batch = equals(usage["tier"], "batch")
     is_fast = equals(usage["speed"], "fast")
     is_us = equals(usage["inference_geo"], "us")
+    _refuse_unsupported_geo(usage, entries, entry_of_row, is_us, prefix)
+    _refuse_refused_prompts(usage, entries, entry_of_row, prefix)
+    if is_fast.any():
+        is_fast, fast_notes = _fast_mode_rules(usage, entries, entry_of_row, is_fast, prefix)
+        notes.extend(fast_notes)
     no_fast_price = (
         is_fast & np.isnan(np.take(table["fast"], entry_of_row)) if is_fast.any() else is_fast
     )
@@ -414,6 +497,13 @@ def price_usage(
         usage, entry_of_row, table, effective, is_batch, is_us, is_fast, flagged_tokens
     )
     present = seen > 0
+    if is_fast.any() and table["fast_waives_lc"].any():
+        # billed at the fast multiplier over standard rates: not at the long-context tier
+        long_context = long_context & ~(is_fast & table["fast_waives_lc"][entry_of_row])
+    long_context_requests = _long_context_requests(
+        usage, entries, entry_of_row, long_context, seen, table["fast_waives_lc"]
+    )
+    notes.extend(long_context_notes(long_context_requests))
 
     components: dict[str, np.ndarray] = {}
     for j, (component, column) in enumerate(zip(COMPONENTS, TOKEN_COLUMNS, strict=False)):
@@ -435,7 +525,8 @@ def price_usage(
             row_total = None  # it summed the NaNs just cleared
         components[f"cost_{component}"] = cost
     if row_total is None:
-        row_total = np.sum([components[f"cost_{c}"] for c in COMPONENTS[:-1]], axis=0)
+        token_components = COMPONENTS[: len(TOKEN_COLUMNS)]
+        row_total = np.sum([components[f"cost_{c}"] for c in token_components], axis=0)
 
     requests = usage["requests"].to_numpy(dtype="float64")
     searches = usage["web_search_requests"].to_numpy(dtype="float64")
@@ -458,6 +549,12 @@ def price_usage(
         web = np.zeros(n)
         searched_entries = np.zeros(len(entries))
     components["cost_web_search"] = web
+    code_execution, code_notes, unpriced_code, code_hours = _code_execution_costs(
+        usage, catalogue, prefix
+    )
+    components["cost_code_execution"] = code_execution
+    row_total += code_execution
+    notes.extend(code_notes)
 
     used = np.unique(np.flatnonzero(present) // 16)
     priced = PricedUsage(
@@ -470,6 +567,9 @@ def price_usage(
         long_context=long_context,
         third_party=_third_party_used(entries, present, token_sums, searched_entries),
         price_entries=tuple(entries[i] for i in used),
+        notes=tuple(dict.fromkeys(notes)),
+        unpriced_code_execution_requests=unpriced_code,
+        long_context_requests=long_context_requests,
     )
     code = (entry_of_row.astype(np.int64) << 4) | (long_context.astype(np.int64) << 3)
     code |= (is_batch.astype(np.int64) << 2) | (is_us.astype(np.int64) << 1)
@@ -480,6 +580,8 @@ def price_usage(
         batch_multiplier=catalogue.batch_multiplier,
         web_batch=bool(catalogue.batch_discounts_web_search),
         contract_factor=catalogue.contract_factor,
+        code_hours=code_hours,
+        code_rule=catalogue.code_execution,
     )
     return priced
 
@@ -566,6 +668,9 @@ def _effective_rates(table: dict[str, np.ndarray], batch_multiplier: float) -> n
         )
         for j, field in enumerate(RATE_FIELDS):
             base = table[f"lc_{field}"] if long_context else table[field]
+            if long_context and fast:
+                # where fast mode has no long-context charge, its multiplier is on standard rates
+                base = np.where(table["fast_waives_lc"], table[field], base)
             rates[code::16, j] = base * multiplier
     return rates
 
@@ -613,3 +718,283 @@ def _contract_factors(
     standard = np.array([float(catalogue.contract_factor(m, "standard")) for m, _ in entries])
     batch = np.array([float(catalogue.contract_factor(m, "batch")) for m, _ in entries])
     return np.where(is_batch, batch[entry_of_row], standard[entry_of_row])
+
+
+# -- rules that refuse usage the API would not have served, and notes on what was applied -----
+def _refuse_unsupported_geo(
+    usage: pd.DataFrame,
+    entries: Sequence[tuple[str, PriceEntry]],
+    entry_of_row: np.ndarray,
+    is_us: np.ndarray,
+    prefix: str,
+) -> None:
+    """US-only inference on a model without a ``us`` multiplier: the API answers HTTP 400."""
+    if not is_us.any():
+        return
+    no_us = np.array(["us" not in entry.inference_geo for _, entry in entries])
+    bad = is_us & no_us[entry_of_row]
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        model_id = entries[entry_of_row[row]][0]
+        raise PricingError(
+            f"{prefix}{_where(usage, row)}: {model_id} does not offer US-only inference "
+            "(inference_geo: us): Anthropic's API rejects the parameter with HTTP 400 on models "
+            "before Claude 4.6; use inference_geo: global for this model"
+        )
+
+
+def _where(usage: pd.DataFrame, row: int) -> str:
+    """The row as its source names it: a scenario's workload, else the frame's row label."""
+    if "workload" in usage.columns:
+        return f"workload {usage['workload'].iloc[row]!r}"
+    return f"row {usage.index[row]!r}"
+
+
+def _refuse_refused_prompts(
+    usage: pd.DataFrame,
+    entries: Sequence[tuple[str, PriceEntry]],
+    entry_of_row: np.ndarray,
+    prefix: str,
+) -> None:
+    """A prompt longer than the model accepted on that day cannot have been served or billed."""
+    limits = np.array(
+        [np.inf if e.max_prompt_tokens is None else float(e.max_prompt_tokens) for _, e in entries]
+    )
+    if np.isinf(limits).all():
+        return
+    # whole-frame passes: cheaper than gathering the rows of the limited entries
+    prompt = usage["input_tokens"].to_numpy(dtype="float64").copy()
+    for kind in ("cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens"):
+        prompt += usage[kind].to_numpy(dtype="float64")
+    bad = prompt > np.take(limits, entry_of_row, mode="clip")
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        row_prompt = float(prompt[row])
+        model_id, entry = entries[entry_of_row[row]]
+        raise PricingError(
+            f"{prefix}{_where(usage, row)}: {model_id} refuses prompts over "
+            f"{entry.max_prompt_tokens:,} tokens from {entry.effective_from.isoformat()} "
+            f"(this one has {row_prompt:,.0f}: uncached input + cache writes + cache reads), "
+            f"so no long-context tier can price it. {entry.note}".rstrip()
+        )
+
+
+def _fast_mode_rules(
+    usage: pd.DataFrame,
+    entries: Sequence[tuple[str, PriceEntry]],
+    entry_of_row: np.ndarray,
+    is_fast: np.ndarray,
+    prefix: str,
+) -> tuple[np.ndarray, list[str]]:
+    """Fast rows where fast mode was removed: an error where the API rejects them, otherwise
+    billed at standard rates (returned as no longer fast), with a note saying so."""
+    rejected = np.array([entry.fast_mode == "rejected" for _, entry in entries])
+    bad = is_fast & rejected[entry_of_row]
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        model_id, entry = entries[entry_of_row[row]]
+        span = f"from {entry.effective_from.isoformat()}"
+        if entry.effective_to is not None:
+            span += f" to {(entry.effective_to - timedelta(days=1)).isoformat()}"
+        raise PricingError(
+            f"{prefix}{_where(usage, row)}: {model_id} does not accept fast mode on usage "
+            f"{span}: the API rejects requests with speed 'fast'. {entry.note}".rstrip()
+        )
+    standard = np.array([entry.fast_mode == "standard_rates" for _, entry in entries])
+    at_standard = is_fast & standard[entry_of_row]
+    if not at_standard.any():
+        return is_fast, []
+    requests = usage["requests"].to_numpy(dtype="float64")
+    per_entry = np.bincount(
+        entry_of_row[at_standard], weights=requests[at_standard], minlength=len(entries)
+    )
+    notes = [
+        f"{entries[i][0]}: {_requests(per_entry[i])} in fast mode billed at standard rates. "
+        f"{entries[i][1].note}".rstrip()
+        for i in np.flatnonzero(per_entry > 0)
+    ]
+    return is_fast & ~at_standard, notes
+
+
+def _long_context_requests(
+    usage: pd.DataFrame,
+    entries: Sequence[tuple[str, PriceEntry]],
+    entry_of_row: np.ndarray,
+    long_context: np.ndarray,
+    seen: np.ndarray,
+    fast_waives_lc: np.ndarray,
+) -> dict[tuple[str, int], float]:
+    """Requests billed at a long-context tier, per model and threshold.
+
+    ``seen`` counts rows per rate combination (see :func:`_effective_rates`); where every row
+    is one request (measured usage, millions of rows) the counts come from it, not the rows.
+    """
+    codes = np.arange(len(seen))
+    in_tier = ((codes >> 3) & 1).astype(bool) & (seen > 0)
+    in_tier &= ~((codes & 1).astype(bool) & fast_waives_lc[codes // 16])
+    if not in_tier.any():
+        return {}
+    requests = usage["requests"].to_numpy(dtype="float64")
+    if (requests == 1.0).all():
+        per_entry = np.bincount(codes[in_tier] // 16, weights=seen[in_tier], minlength=len(entries))
+    else:
+        per_entry = np.bincount(
+            entry_of_row[long_context], weights=requests[long_context], minlength=len(entries)
+        )
+    counts: dict[tuple[str, int], float] = {}
+    for i in np.flatnonzero(per_entry > 0):
+        model_id, entry = entries[i]
+        assert entry.long_context is not None  # only such entries put rows in the tier
+        key = (model_id, entry.long_context.above_prompt_tokens)
+        counts[key] = counts.get(key, 0.0) + float(per_entry[i])
+    return counts
+
+
+def long_context_notes(counts: dict[tuple[str, int], float]) -> list[str]:
+    """One note per model and threshold whose long-context tier priced any request."""
+    return [
+        f"{model_id}: {_requests(count)} with a prompt over {threshold:,} tokens billed at "
+        "its long-context tier (every token of such a request, output included, at the "
+        "long-context rates)."
+        for (model_id, threshold), count in sorted(counts.items())
+    ]
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}" if value >= 1 or value == 0 else f"{value:.2g}"
+
+
+def _requests(value: float) -> str:
+    return f"{_count(value)} request{'' if value == 1 else 's'}"
+
+
+def _occurring_names(column: pd.Series, catalogue: Catalogue) -> list[str]:
+    """Names in the column written for a partner platform (a categorical's unused ones left out)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = [str(name) for name in column.cat.categories]
+        if not any(catalogue.partner_endpoint(name) for name in categories):
+            return []  # the usual case: no partner ids at all, so no pass over the rows
+        codes = column.cat.codes.to_numpy()
+        seen = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(column.cat.categories)))
+        return [str(column.cat.categories[i]) for i in seen]
+    return [str(name) for name in pd.unique(column.dropna())]
+
+
+def _partner_notes(usage: pd.DataFrame, catalogue: Catalogue, prefix: str) -> list[str]:
+    """Refuse partner-platform ids whose regional premium the catalogue cannot price; note the
+    partner ids priced at Claude API rates."""
+    notes = []
+    for name in _occurring_names(usage["model"], catalogue):
+        endpoint = catalogue.partner_endpoint(name)
+        if endpoint is None:
+            continue
+        model = catalogue.model(name)
+        if endpoint.endpoint == "global" or not model.partner_regional_premium:
+            why = (
+                "global endpoints carry no regional premium"
+                if endpoint.endpoint == "global"
+                else "the partner regional premium applies only from Claude 4.5 on"
+            )
+            notes.append(
+                f"{name!r} ({endpoint.platform}) is priced at Claude API list rates ({why}); "
+                f"{endpoint.platform} publishes its own prices."
+            )
+            continue
+        multiplier = catalogue.partner_regional_multiplier
+        premium = (
+            f"{(multiplier - 1) * 100:.0f}% more than global ones"
+            if multiplier is not None
+            else "a premium over global ones"
+        )
+        if endpoint.endpoint == "regional":
+            where = f"a geographic or in-region (not global) endpoint of {endpoint.platform}"
+            bare = name.split(".", 1)[1] if not name.startswith("anthropic.") else name
+            hint = "global." + bare
+        else:
+            where = (
+                f"{endpoint.platform} without saying whether a global or regional endpoint "
+                "served it"
+            )
+            hint = model.id
+        raise UnpricedError(
+            f"{prefix}{name!r} names {model.id} on {where}: regional endpoints cost {premium} "
+            "for this model, and this catalogue holds Claude API prices only. Name it "
+            f"{hint!r} for global-endpoint usage, or add {name!r} as a model in a price file "
+            "(--prices) at the platform's rates."
+        )
+    return notes
+
+
+def _optional_counts(usage: pd.DataFrame, column: str, prefix: str) -> np.ndarray:
+    values = pd.to_numeric(usage[column], errors="coerce").to_numpy(dtype="float64")
+    values = np.where(pd.isna(usage[column]).to_numpy(), 0.0, values)
+    bad = ~(values >= 0) | np.isinf(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise PricingError(
+            f"{prefix}{column}: expected a count of 0 or more in row {usage.index[row]!r}, "
+            f"got {usage[column].iloc[row]!r}"
+        )
+    return values
+
+
+def _code_execution_costs(
+    usage: pd.DataFrame, catalogue: Catalogue, prefix: str
+) -> tuple[np.ndarray, list[str], float, np.ndarray | None]:
+    """Code execution's time charge per row, the notes it needs, the requests that used it
+    with no container-hours to price it by, and the billable container-hours per request (for
+    the exact lines; None when nothing is charged).
+
+    ``code_execution_hours`` (optional column) is container-hours per request. The monthly free
+    allowance is taken against this usage alone, as one month of one organisation's usage;
+    rows that also use web search or web fetch run it free.
+    """
+    n = len(usage)
+    cost = np.zeros(n)
+    has_hours = "code_execution_hours" in usage.columns
+    has_calls = "code_execution_requests" in usage.columns
+    if not (has_hours or has_calls):
+        return cost, [], 0.0, None
+    notes: list[str] = []
+    requests = usage["requests"].to_numpy(dtype="float64")
+    with_web = usage["web_search_requests"].to_numpy(dtype="float64") > 0
+    if "web_fetch_requests" in usage.columns:
+        with_web |= _optional_counts(usage, "web_fetch_requests", prefix) > 0
+    hours_per_request = (
+        _optional_counts(usage, "code_execution_hours", prefix) if has_hours else np.zeros(n)
+    )
+    hours = hours_per_request * requests
+    billable = np.where(with_web, 0.0, hours)
+    billable_per_request = np.where(with_web, 0.0, hours_per_request)
+    total = float(billable.sum())
+    rule = catalogue.code_execution
+    if total > 0:
+        if rule is None:
+            raise UnpricedError(
+                f"{prefix}cannot price code execution: the catalogue has no code-execution rate"
+            )
+        free = float(rule.free_hours_per_month)
+        charged = max(0.0, total - free)
+        cost = billable / total * charged * float(rule.per_container_hour)
+        notes.append(
+            f"Code execution: {total:,.1f} container-hours without web search or web fetch; the "
+            f"first {free:,.0f} a month are free (taken against this usage alone), then USD "
+            f"{rule.per_container_hour} per container-hour."
+        )
+    if float((hours * with_web).sum()) > 0:
+        notes.append(
+            "Code execution alongside web search or web fetch is free: those container-hours "
+            "are not charged."
+        )
+    unpriced = 0.0
+    if has_calls:
+        calls = _optional_counts(usage, "code_execution_requests", prefix)
+        missing = (calls > 0) & (hours_per_request == 0) & ~with_web
+        unpriced = float(requests[missing].sum())
+        if unpriced:
+            notes.append(
+                f"Unpriced code execution: {_requests(unpriced)} used code execution, "
+                "but usage data carries no container-hours (it is billed per container-hour "
+                "past a monthly free allowance), so its charge is not in these totals."
+            )
+    return cost, notes, unpriced, (billable_per_request if total > 0 else None)

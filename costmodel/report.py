@@ -680,6 +680,9 @@ class PriceList:
         ]
         if self.rows["third_party"].astype(bool).any():
             notes.append("* rests only on third-party sources (not confirmed on an official page).")
+        stale = self.catalogue.stale_note(self.on)
+        if stale:
+            notes.append(stale)
         return tuple(notes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -962,12 +965,16 @@ def _notes(
         f"Assumptions from {scenario.source}; prices from the catalogue checked "
         f"{catalogue.checked.isoformat()}, as they stood on {price_date.isoformat()}."
     ]
+    stale = catalogue.stale_note(price_date)
+    if stale:
+        notes.append(stale)
     third_party = sorted({flag for p in priced for flag in p.third_party})
     if third_party:
         notes.append(
             "Rests on prices from third-party sources only (not confirmed on an official "
             f"Anthropic page): {'; '.join(third_party)}."
         )
+    notes.extend(dict.fromkeys(note for p in priced for note in p.notes))
     model_ids = sorted({model_id for p in priced for model_id, _ in p.price_entries})
     for model_id in model_ids:
         status = catalogue.models[model_id].status
@@ -1057,6 +1064,8 @@ def price_list(
     rows = []
     if model is not None:
         entry = catalogue.model(model)
+        if not entry.prices:
+            entry.price_on(on)  # a known model without prices: raises, saying why
         chosen = [(entry, price) for price in entry.prices]
     else:
         chosen = []
@@ -1071,6 +1080,7 @@ def price_list(
                 "model": entry.id,
                 "name": entry.name,
                 "status": entry.status,
+                "retired": entry.retired_on.isoformat() if entry.retired_on else None,
                 "aliases": list(entry.aliases),
                 **{name: getattr(price.rates, name) for name in RATE_FIELDS},
                 "long_context": (
@@ -1081,6 +1091,8 @@ def price_list(
                 ),
                 "inference_geo": dict(price.inference_geo) or None,
                 "fast_multiplier": price.fast_multiplier,
+                "fast_mode": price.fast_mode,  # where fast mode was removed: how it bills
+                "max_prompt_tokens": price.max_prompt_tokens,
                 "web_search_per_1k": price.web_search_per_1k,
                 "from": price.effective_from.isoformat(),
                 "to": price.effective_to.isoformat() if price.effective_to else None,
@@ -1140,6 +1152,8 @@ def _json_value(value: object) -> object:
         return float(value)
     if isinstance(value, dict):
         return {k: _json_value(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None  # a missing value in a mixed column: JSON has no NaN
     return value
 
 

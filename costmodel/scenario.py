@@ -76,6 +76,7 @@ PER_REQUEST_COUNTS: Final = (
     "cache_write_1h_tokens",
     "cache_read_tokens",
     "web_search_requests",
+    "code_execution_hours",
 )
 _WORKLOAD_KEYS: Final = (
     "name",
@@ -96,6 +97,9 @@ _OPTIONAL_COUNTS: Final = {
     "cache_write_1h_tokens": f"a number of 1-hour cache-write tokens per request, {_TOKENS_UP_TO}",
     "cache_read_tokens": f"a number of cache-read tokens per request, {_TOKENS_UP_TO}",
     "web_search_requests": "a number of web searches per request, 0 or more and at most 10,000",
+    "code_execution_hours": (
+        f"a number of code-execution container-hours per request, {_TOKENS_UP_TO}"
+    ),
 }
 # PyYAML reads 1e6 as text (YAML 1.1 floats need a dot); people write it, so accept it.
 _NUMBER_TEXT: Final = re.compile(r"[-+]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][-+]?\d+)?")
@@ -156,6 +160,7 @@ class Workload:
     cache_write_1h_tokens: float = 0.0
     cache_read_tokens: float = 0.0
     web_search_requests: float = 0.0
+    code_execution_hours: float = 0.0  # container-hours per request (see scenarios/reference.yaml)
     batch_share: float = 1.0
     inference_geo: str = "global"
     # Distributions, growth and deadline risk (see costmodel.uncertainty); None when certain.
@@ -948,13 +953,15 @@ def usage_for_plan(s: Scenario, plan: str) -> pd.DataFrame:
                     "cache_write_1h_tokens": w.cache_write_1h_tokens,
                     "cache_read_tokens": w.cache_read_tokens,
                     "web_search_requests": w.web_search_requests,
+                    "code_execution_hours": w.code_execution_hours,
                     "tier": tier,
                     "inference_geo": w.inference_geo,
                     "speed": "standard",
                 }
             )
     # Columns named even when there are no rows, so an empty scenario still validates.
-    return usage_frame(pd.DataFrame(rows, columns=["workload", *USAGE_COLUMNS]))
+    columns = ["workload", *USAGE_COLUMNS, "code_execution_hours"]
+    return usage_frame(pd.DataFrame(rows, columns=columns))
 
 
 def _tier_shares(w: Workload, plan: str) -> tuple[tuple[str, float], ...]:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Final
 
@@ -147,6 +147,9 @@ class CostMoments:
     sync_var: np.ndarray
     batch_var: np.ndarray
     cov: np.ndarray
+    # Per model: the largest share of its drawn requests (on any day priced) whose prompt is
+    # over the model's limit. The API refuses such requests, so they are not billed.
+    refused: dict[str, float] = field(default_factory=dict)
 
 
 def cost_moments(
@@ -175,9 +178,25 @@ def cost_moments(
             regimes[key] = len(first_day_of)
             first_day_of.append(day)
         regime_of_day.append(regimes[key])
-    priced = _regime_moments(scenario, catalogue, profiles, first_day_of, rate)
+    refused: dict[str, float] = {}
+    priced = _regime_moments(scenario, catalogue, profiles, first_day_of, rate, refused)
     pick = np.array(regime_of_day)
-    return CostMoments(*(np.ascontiguousarray(array[pick]) for array in priced))
+    return CostMoments(*(np.ascontiguousarray(array[pick]) for array in priced), refused=refused)
+
+
+_MOMENT_ARRAYS: Final = ("sync_mean", "batch_mean", "sync_var", "batch_var", "cov")
+
+
+def refused_notes(refused: dict[str, float]) -> list[str]:
+    """What the figures leave out when a distribution's tail passes a model's prompt limit."""
+    return [
+        f"{model}: {share:.2%} of the drawn requests have prompts over the model's limit "
+        "(uncached input + cache writes + cache reads); the API refuses them, so they are "
+        "counted as unbilled. Narrow the distribution or choose a model with a larger context "
+        "window."
+        for model, share in sorted(refused.items())
+        if share > 0
+    ]
 
 
 def _regime_moments(
@@ -186,6 +205,7 @@ def _regime_moments(
     profiles: list[dict[str, np.ndarray]],
     days: Sequence[date],
     rate: float,
+    refused: dict[str, float],
 ) -> tuple[np.ndarray, ...]:
     from costmodel.pricing import price_usage
 
@@ -197,6 +217,7 @@ def _regime_moments(
         block = np.concatenate([np.tile(p[key], 2) for p in profiles])
         columns[column] = np.tile(block, n_days)
     workload_of_row = np.tile(np.repeat(np.arange(len(profiles)), sizes * 2), n_days)
+    _drop_refused_prompts(scenario, catalogue, days, columns, workload_of_row, per_day, refused)
     tier_block = np.concatenate([np.repeat([0, 1], size) for size in sizes])
     categorical = {
         "model": [w.model for w in scenario.workloads],
@@ -249,6 +270,48 @@ def _regime_moments(
         moments["bv"][:, i] = (db * db).mean(axis=1)
         moments["cv"][:, i] = (ds * db).mean(axis=1)
     return tuple(moments[name] for name in ("sm", "bm", "sv", "bv", "cv"))
+
+
+def _drop_refused_prompts(
+    scenario: Any,
+    catalogue: Any,
+    days: Sequence[date],
+    columns: dict[str, Any],
+    workload_of_row: np.ndarray,
+    per_day: int,
+    refused: dict[str, float],
+) -> None:
+    """Zero the drawn requests whose prompt is over their model's limit on the day (the API
+    refuses them: no charge), recording the share per model in ``refused``."""
+    limits = np.array(
+        [[_prompt_limit(catalogue, w.model, day) for w in scenario.workloads] for day in days]
+    )  # (days, workloads)
+    if np.isinf(limits).all():
+        return
+    day_of_row = np.repeat(np.arange(len(days)), per_day)
+    prompt = (
+        columns["input_tokens"]
+        + columns["cache_write_5m_tokens"]
+        + columns["cache_write_1h_tokens"]
+        + columns["cache_read_tokens"]
+    )
+    over = prompt > limits[day_of_row, workload_of_row]
+    if not over.any():
+        return
+    for column in columns.values():
+        column[over] = 0.0
+    for i, w in enumerate(scenario.workloads):
+        mine = workload_of_row == i
+        for d in range(len(days)):
+            rows = mine & (day_of_row == d)
+            share = float(over[rows].mean()) if rows.any() else 0.0
+            model = catalogue.resolve(w.model)
+            refused[model] = max(refused.get(model, 0.0), share)
+
+
+def _prompt_limit(catalogue: Any, model: str, day: date) -> float:
+    limit = catalogue.model(model).price_on(day).max_prompt_tokens
+    return math.inf if limit is None else float(limit)
 
 
 def draw_costs(
@@ -508,8 +571,10 @@ def simulate_scenario(
     rng = np.random.default_rng(seed)
     simulated = has_uncertainty(scenario)
     point = {
-        "cost_sync": float(point_run.cost_sync),
-        "cost_batch": float(point_run.cost_batch),
+        # The figures run shows (exact totals rounded once), so a certain scenario's
+        # quantiles are run's own figures to the cent.
+        "cost_sync": float(point_run.shown("cost_sync")[1]),
+        "cost_batch": float(point_run.shown("cost_batch")[1]),
         "savings": float(point_run.shown_savings),  # as run shows it: rounded sync - batch
     }
     if scenario.business is not None and point_run.margin is not None:
@@ -553,6 +618,8 @@ def simulate_scenario(
             }
         )
     notes = [*point_run.notes, *_notes(scenario, simulated, inputs)]
+    if simulated:
+        notes.extend(refused_notes(moments.refused))
     return Simulation(
         scenario=scenario,
         draws=draws,
@@ -647,11 +714,12 @@ def parameter_tornado(
             *(
                 np.concatenate([mine[:, :index], theirs, mine[:, index + 1 :]], axis=1)
                 for mine, theirs in zip(
-                    (getattr(base_moments, f.name) for f in fields(CostMoments)),
-                    (getattr(alone, f.name) for f in fields(CostMoments)),
+                    (getattr(base_moments, name) for name in _MOMENT_ARRAYS),
+                    (getattr(alone, name) for name in _MOMENT_ARRAYS),
                     strict=True,
                 )
-            )
+            ),
+            refused={**base_moments.refused, **alone.refused},
         )
         return p50(s, spliced)
 

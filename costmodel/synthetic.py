@@ -146,7 +146,8 @@ def _random_usage(
 ) -> dict[str, int]:
     if profile is None:
         input_tokens = int(rng.lognormvariate(7.0, 1.2)) + 1
-        if rng.random() < 0.004 and not model.startswith("claude-3"):
+        # (not on Sonnet 4.5: the API has refused its prompts over 200K since 2026-04-30)
+        if rng.random() < 0.004 and not model.startswith(("claude-3", "claude-sonnet-4-5")):
             input_tokens += 210_000  # a few long-context requests above the 200K threshold
         output_tokens = int(rng.lognormvariate(5.5, 1.0)) + 1
     else:

@@ -8,6 +8,7 @@ for today, so that anything drawn here can be priced without an ``UnpricedError`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -135,7 +136,16 @@ def workloads(
         web_search_requests=st.just(0.0),
         batch_share=st.floats(0, 1),
         inference_geo=st.sampled_from(INFERENCE_GEOS),
-    )
+    ).map(_servable_geo)
+
+
+def _servable_geo(workload: Workload) -> Workload:
+    """US-only inference only on models that offer it: elsewhere the API answers HTTP 400 and
+    pricing says so (tested in tests/test_pricing.py)."""
+    model = bundled_catalogue().models.get(workload.model)
+    if model is not None and not any("us" in entry.inference_geo for entry in model.prices):
+        return replace(workload, inference_geo="global")
+    return workload
 
 
 def businesses() -> st.SearchStrategy[Business]:

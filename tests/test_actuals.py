@@ -372,3 +372,52 @@ def test_cli_pull_without_a_key_is_one_line(
     assert code == 1
     assert err.startswith("costmodel: error: ") and "ANTHROPIC_API_KEY" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_measured_long_context_requests_are_named_in_the_notes(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "msgbatch_01Long_results.jsonl",
+        [
+            # Haiku 5.5 over 100K: 150K in at the tier's 0.50, batch: $0.0375 each
+            ok("a", "claude-haiku-5-5", input_tokens=150_000, output_tokens=0),
+            ok("b", "claude-haiku-5-5", input_tokens=140_000, cache_read=10_000, output_tokens=0),
+            ok("c", "claude-haiku-5-5", input_tokens=1_000, output_tokens=0),
+        ],
+    )
+    store = open_store(tmp_path / "usage.duckdb")
+    source = read_results(path, created_at=DAY_ONE)
+    store.write_batch(source.batch_meta(), source)
+    summary = usage_summary(store, by="model")
+    billed = summary.rows.set_index("key").loc["claude-haiku-5-5", "cost_billed"]
+    assert billed == pytest.approx(0.0375 + (140_000 * 0.5 + 10_000 * 0.05) / 2e6 + 0.00005)
+    assert (
+        "claude-haiku-5-5: 2 requests with a prompt over 100,000 tokens billed at its "
+        "long-context tier (every token of such a request, output included, at the "
+        "long-context rates)."
+    ) in summary.notes
+
+
+def test_measured_prompts_the_api_refuses_are_an_error(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "msgbatch_01Refused_results.jsonl",
+        [ok("a", "claude-sonnet-4-5", input_tokens=250_000, output_tokens=10)],
+    )
+    store = open_store(tmp_path / "usage.duckdb")
+    source = read_results(path, created_at=DAY_ONE)
+    store.write_batch(source.batch_meta(), source)
+    with pytest.raises(CostModelError, match="claude-sonnet-4-5 refuses prompts over 200,000"):
+        usage_summary(store, by="model")
+
+
+def test_a_summary_of_usage_long_after_the_check_says_prices_may_be_stale(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "msgbatch_01Late_results.jsonl",
+        [ok("a", "claude-haiku-4-5", input_tokens=1_000, output_tokens=10)],
+    )
+    store = open_store(tmp_path / "usage.duckdb")
+    source = read_results(path, created_at=datetime(2027, 1, 15, 9, 0, tzinfo=UTC))
+    store.write_batch(source.batch_meta(), source)
+    notes = usage_summary(store, by="model").notes
+    assert any(note.startswith("Prices may be stale") and "2027-01-15" in note for note in notes)
+    early = usage_summary(store, by="model", until=date(2027, 1, 1)).notes  # no usage: no day
+    assert not any("stale" in note for note in early)

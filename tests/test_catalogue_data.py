@@ -102,6 +102,9 @@ def test_third_party_lists_only_fields_the_entry_has(model_id, entry):
 
 def test_price_histories_are_ordered_and_contiguous():
     for model in MODELS:
+        if model.unpriced:  # known, with no price published: no history at all
+            assert not model.prices, model.id
+            continue
         starts = [entry.effective_from for entry in model.prices]
         assert starts == sorted(starts), model.id
         assert len(set(starts)) == len(starts), model.id
@@ -220,4 +223,120 @@ def test_long_context_premium_ends_for_the_4_6_models():
         model = CATALOGUE.models[model_id]
         assert model.prices[0].long_context is not None, model_id
         assert model.prices[-1].long_context is None, model_id
-        assert "long_context" in model.prices[-1].third_party, model_id
+        # the end of the premium on 2026-03-13 is in the official release notes
+        ended = model.price_on(date(2026, 3, 13))
+        assert ended.effective_from == date(2026, 3, 13), model_id
+        assert ended.long_context is None and "long_context" not in ended.third_party, model_id
+        assert "platform.claude.com/docs/en/release-notes" in ended.source, model_id
+
+
+# -- sourcing, lifecycle and the corrections of the 2026-12-01 audit ------------------------------
+OFFICIAL_HOSTS = (
+    "https://platform.claude.com/",
+    "https://docs.anthropic.com/",
+    "https://code.claude.com/",
+)
+
+
+@pytest.mark.parametrize(("model_id", "entry"), ENTRIES)
+def test_every_entry_cites_an_official_page(model_id, entry):
+    # Third-party figures are flagged field by field; the entry's own source is always official.
+    assert entry.source.startswith(OFFICIAL_HOSTS), model_id
+    assert entry.checked is not None, model_id
+
+
+def test_third_party_flags_only_where_no_official_text_was_found():
+    flagged = {
+        (model.id, name) for model in MODELS for entry in model.prices for name in entry.third_party
+    }
+    assert flagged == {
+        ("claude-fable-5-2", "cache_write_5m_mtok"),
+        ("claude-fable-5-2", "cache_write_1h_mtok"),
+        ("claude-fable-5-2", "cache_read_mtok"),
+        ("claude-fable-5-2", "fast_multiplier"),
+        ("claude-opus-5-5", "fast_multiplier"),
+        ("claude-sonnet-5-5", "cache_read_mtok"),
+        ("claude-haiku-5-5", "cache_read_mtok"),
+    }
+
+
+def test_retired_models_carry_their_retirement_date():
+    for model in MODELS:
+        if model.status == "retired":
+            assert model.retired_on is not None, model.id
+            assert model.retired_on <= CATALOGUE.checked, model.id
+        else:
+            assert model.retired_on is None, model.id
+
+
+@pytest.mark.parametrize(
+    ("model_id", "retired"),
+    [
+        ("claude-sonnet-4-5", date(2026, 11, 30)),
+        ("claude-opus-4-1", date(2026, 8, 5)),
+        ("claude-opus-4", date(2026, 6, 15)),
+        ("claude-sonnet-4", date(2026, 6, 15)),
+        ("claude-3-haiku", date(2026, 4, 20)),
+        ("claude-3-7-sonnet", date(2026, 2, 19)),
+        ("claude-3-5-haiku", date(2026, 2, 19)),
+        ("claude-3-opus", date(2026, 1, 5)),
+        ("claude-3-5-sonnet", date(2025, 10, 28)),
+    ],
+)
+def test_retirement_dates_from_the_release_notes(model_id, retired):
+    assert CATALOGUE.models[model_id].retired_on == retired
+
+
+@pytest.mark.parametrize("model_id", ["claude-mythos-5-2", "claude-mythos-preview"])
+def test_mythos_models_are_known_but_unpriced(model_id):
+    model = CATALOGUE.models[model_id]
+    assert model.prices == () and "no price" in model.unpriced
+    assert model.source.startswith(OFFICIAL_HOSTS)
+
+
+def test_fast_mode_history_of_the_opus_models():
+    def fast(model_id, day):
+        entry = CATALOGUE.rates_for(model_id, day)
+        return entry.fast_multiplier, entry.fast_mode
+
+    assert fast("claude-opus-4-6", date(2026, 2, 6)) == (None, "rejected")
+    assert fast("claude-opus-4-6", date(2026, 2, 7)) == (Decimal(6), None)
+    assert fast("claude-opus-4-6", date(2026, 6, 29)) == (None, "standard_rates")
+    assert fast("claude-opus-4-7", date(2026, 5, 11)) == (None, "rejected")
+    assert fast("claude-opus-4-7", date(2026, 5, 12)) == (Decimal(6), None)
+    assert fast("claude-opus-4-7", date(2026, 7, 24)) == (None, "rejected")
+    assert fast("claude-opus-4-8", date(2026, 11, 29)) == (Decimal(2), None)
+    assert fast("claude-opus-4-8", date(2026, 11, 30)) == (None, "rejected")
+    assert fast("claude-opus-5", date(2026, 12, 1)) == (Decimal(2), None)
+    waived = CATALOGUE.rates_for("claude-opus-4-6", date(2026, 2, 21))
+    assert waived.fast_waives_long_context and waived.long_context is not None
+    assert not CATALOGUE.rates_for("claude-opus-4-6", date(2026, 2, 20)).fast_waives_long_context
+
+
+def test_sonnet_4_long_context_ends_with_the_beta_on_2026_04_30():
+    for model_id in ("claude-sonnet-4-5", "claude-sonnet-4"):
+        before = CATALOGUE.rates_for(model_id, date(2026, 4, 29))
+        after = CATALOGUE.rates_for(model_id, date(2026, 4, 30))
+        assert before.long_context is not None and before.max_prompt_tokens is None, model_id
+        assert after.long_context is None and after.max_prompt_tokens == 200_000, model_id
+        assert after.rates == before.rates, model_id
+
+
+def test_web_search_on_every_model_that_offers_it():
+    assert CATALOGUE.rates_for("claude-haiku-5-5", date(2026, 11, 1)).web_search_per_1k == 10
+    assert not CATALOGUE.batch_discounts_web_search
+
+
+def test_us_inference_is_offered_exactly_where_the_partner_premium_starts_after_4_5():
+    for model in MODELS:
+        for entry in model.prices:
+            if entry.inference_geo:
+                assert model.partner_regional_premium, model.id
+
+
+def test_code_execution_and_partner_rules_are_data():
+    rule = CATALOGUE.code_execution
+    assert rule is not None
+    assert (rule.per_container_hour, rule.free_hours_per_month) == (Decimal("0.05"), 1550)
+    assert rule.source.startswith(OFFICIAL_HOSTS)
+    assert CATALOGUE.partner_regional_multiplier == Decimal("1.1")

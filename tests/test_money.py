@@ -476,17 +476,72 @@ def test_store_summaries_are_exact_and_foot(tmp_path_factory: pytest.TempPathFac
         assert parts == Decimal(str(data["totals"][column]))
 
 
-def test_exact_lines_match_the_float_path_on_random_usage() -> None:
+def test_exact_lines_match_the_float_path_on_a_long_context_and_geo_sample() -> None:
     rows = [
         {"model": "claude-sonnet-4-5", "requests": 7.0, "input_tokens": 250_000.0,
-         "output_tokens": 1_000.0, "tier": "batch", "inference_geo": "us"},
+         "output_tokens": 1_000.0, "tier": "batch"},
+        {"model": "claude-sonnet-4-6", "requests": 2.0, "input_tokens": 1_000.0,
+         "output_tokens": 10.0, "inference_geo": "us"},
         {"model": "claude-haiku-4-5", "requests": 3.0, "input_tokens": 12_345.0,
          "output_tokens": 678.0, "cache_read_tokens": 9.0},
     ]  # fmt: skip
-    priced = price_usage(usage_frame(rows), CATALOGUE, on=GOLDEN_DAY)
+    # 2026-04-01: Sonnet 4.5's long-context tier still applied (the 1M beta ended 04-30).
+    priced = price_usage(usage_frame(rows), CATALOGUE, on=date(2026, 4, 1))
     lines = priced.cost_lines()
     assert abs(float(sum(lines["cost"], Decimal(0))) - priced.total) < 1e-6
     assert lines["long_context"].any()  # 250K prompt is billed at the long-context tier
+    assert (lines["inference_geo"] == "us").any()
+
+
+# Days on both sides of the catalogue's dated rules: fast mode's launch, its long-context
+# waiver and removal, the end of the 4.6 long-context premium and of the 1M beta.
+_RULE_DAYS = [date(2026, 2, 10), date(2026, 3, 1), date(2026, 4, 1), date(2026, 6, 1),
+              date(2026, 7, 1), GOLDEN_DAY]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    day=st.sampled_from(_RULE_DAYS),
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "model": st.sampled_from(sorted(CATALOGUE.models)),
+                "requests": st.integers(1, 10_000).map(float),
+                "input_tokens": st.integers(0, 400_000).map(float),
+                "output_tokens": st.integers(0, 50_000).map(float),
+                "cache_write_5m_tokens": st.integers(0, 50_000).map(float),
+                "cache_write_1h_tokens": st.integers(0, 50_000).map(float),
+                "cache_read_tokens": st.integers(0, 150_000).map(float),
+                "web_search_requests": st.integers(0, 5).map(float),
+                "code_execution_hours": st.sampled_from([0.0, 0.5, 2.0]),
+                "tier": st.sampled_from(["standard", "batch"]),
+                "inference_geo": st.sampled_from(["global", "us"]),
+                "speed": st.sampled_from(["standard", "fast"]),
+            }
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_exact_lines_equal_the_float_path_under_every_rule(day: date, rows: list[dict]) -> None:
+    """The exact lines fold the same modifiers as the float pass (tiers, geo, fast mode and its
+    dated rules, web search, code execution), on any usage the catalogue accepts."""
+    from hypothesis import assume
+
+    from costmodel.errors import CostModelError
+
+    try:
+        priced = price_usage(usage_frame(rows), CATALOGUE, on=day)
+    except CostModelError:
+        assume(False)  # usage the API refuses (fast with batch, geo where absent, ...)
+        return
+    lines = priced.cost_lines(groups=[r["model"] for r in rows])
+    exact = float(sum(lines["cost"], Decimal(0)))
+    assert abs(exact - priced.total) <= 1e-9 * max(1.0, priced.total)
+    per_model = lines.groupby("group")["cost"].sum()
+    for model, cost in per_model.items():
+        float_cost = float(priced.cost[[r["model"] == model for r in rows]].sum())
+        assert abs(float(cost) - float_cost) <= 1e-9 * max(1.0, float_cost)
 
 
 def test_store_commands_take_format_and_export_real_csvs(tmp_path: Path) -> None:

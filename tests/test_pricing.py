@@ -10,7 +10,7 @@ fast mode 6x; Haiku 5.5 0.10 / 0.50 / 0.125 / 0.20 / 0.01, >100K prompt 0.50 / 2
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,6 +27,8 @@ from costmodel.usage import TOKEN_COLUMNS, usage_frame
 
 CATALOGUE = bundled_catalogue()
 DAY = date(2026, 11, 24)
+# Sonnet 4.5's >200K tier held until its 1M-context beta ended on 2026-04-30.
+SONNET_45_LONG_CONTEXT_DAY = date(2026, 4, 1)
 
 
 def cost(on: date = DAY, **row: object) -> float:
@@ -85,15 +87,17 @@ def test_long_context_tier_bills_every_token_of_the_request() -> None:
         cache_read_tokens=60_000,
         output_tokens=1000,
     )
-    assert cost(**row) == pytest.approx((150_000 * 6 + 60_000 * 0.6 + 1000 * 22.5) / 1e6)
-    assert cost(**row, tier="batch") == pytest.approx(0.47925)
+    on = SONNET_45_LONG_CONTEXT_DAY
+    assert cost(on, **row) == pytest.approx((150_000 * 6 + 60_000 * 0.6 + 1000 * 22.5) / 1e6)
+    assert cost(on, **row, tier="batch") == pytest.approx(0.47925)
 
 
 def test_long_context_threshold_is_strictly_above() -> None:
+    on = SONNET_45_LONG_CONTEXT_DAY
     at_threshold = dict(model="claude-sonnet-4-5", input_tokens=200_000, output_tokens=1000)
-    assert cost(**at_threshold) == pytest.approx((200_000 * 3 + 1000 * 15) / 1e6)
+    assert cost(on, **at_threshold) == pytest.approx((200_000 * 3 + 1000 * 15) / 1e6)
     over = dict(at_threshold, input_tokens=200_001)
-    assert cost(**over) == pytest.approx((200_001 * 6 + 1000 * 22.5) / 1e6)
+    assert cost(on, **over) == pytest.approx((200_001 * 6 + 1000 * 22.5) / 1e6)
 
 
 def test_cache_writes_count_towards_the_prompt_size() -> None:
@@ -127,8 +131,10 @@ def test_geo_long_context_and_batch_stack() -> None:
 
 
 def test_geo_surcharge_only_where_the_model_has_one() -> None:
+    # Before Claude 4.6 the API rejects inference_geo (HTTP 400): an error, not standard rates.
     base = dict(model="claude-sonnet-4-5", input_tokens=1_000_000)
-    assert cost(**base, inference_geo="us") == pytest.approx(cost(**base))
+    with pytest.raises(PricingError, match="claude-sonnet-4-5 does not offer US-only inference"):
+        cost(**base, inference_geo="us")
     opus = dict(model="claude-opus-4-6", input_tokens=1_000_000, cache_read_tokens=1_000_000)
     assert cost(**opus, inference_geo="us") == pytest.approx((5 + 0.5) * 1.1)
 
@@ -137,7 +143,8 @@ def test_fast_mode_multiplies_every_rate_and_never_combines_with_batch() -> None
     row = dict(
         model="claude-opus-4-6", input_tokens=1000, output_tokens=1000, cache_read_tokens=10_000
     )
-    assert cost(**row, speed="fast") == pytest.approx(
+    # Opus 4.6 fast mode was 6x until its removal on 2026-06-29 (standard rates after)
+    assert cost(date(2026, 4, 1), **row, speed="fast") == pytest.approx(
         (1000 * 5 + 1000 * 25 + 10_000 * 0.5) / 1e6 * 6
     )
     with pytest.raises(
@@ -304,8 +311,12 @@ def _varied_usage(n: int, seed: int = 7) -> pd.DataFrame:
             "speed": "standard",
         }
     )
-    # Haiku 5.5 has no published web-search fee; searches there would be unpriced.
-    frame.loc[frame["model"] == "claude-haiku-5-5", "web_search_requests"] = 0
+    # US-only inference only where the model offers it (elsewhere the API rejects it), and no
+    # prompt over 200K on Sonnet 4.5, which the API refuses on DAY.
+    no_us = [m for m in MODELS if "us" not in CATALOGUE.rates_for(m, DAY).inference_geo]
+    frame.loc[frame["model"].isin(no_us), "inference_geo"] = "global"
+    sonnet = (frame["model"] == "claude-sonnet-4-5").to_numpy()
+    frame.loc[sonnet, "input_tokens"] = frame.loc[sonnet, "input_tokens"] % 140_000
     return usage_frame(frame)
 
 
@@ -362,6 +373,25 @@ def test_a_million_requests_agree_with_a_decimal_reference_to_the_cent() -> None
 
 # -- properties -----------------------------------------------------------------------------------
 counts = st.integers(min_value=0, max_value=400_000)
+
+
+def _servable(row: dict[str, object]) -> dict[str, object]:
+    """The row as the API would have served it on DAY: US-only inference only where offered,
+    and prompts within the model's limit (refusals are tested above)."""
+    entry = CATALOGUE.rates_for(str(row["model"]), DAY)
+    if "us" not in entry.inference_geo:
+        row = {**row, "inference_geo": "global"}
+    if entry.max_prompt_tokens is not None:  # four kinds of at most 400K: an eighth each fits
+        prompt = (
+            "input_tokens",
+            "cache_write_5m_tokens",
+            "cache_write_1h_tokens",
+            "cache_read_tokens",
+        )
+        row = {**row, **{kind: int(str(row[kind])) // 8 for kind in prompt}}
+    return row
+
+
 rows = st.fixed_dictionaries(
     {
         "model": st.sampled_from(MODELS),
@@ -382,6 +412,7 @@ rows = st.fixed_dictionaries(
         else {**row, "web_search_requests": 0}
     )
 )
+rows = rows.map(_servable)
 
 
 @settings(max_examples=60, deadline=None)
@@ -418,7 +449,7 @@ def test_components_sum_to_the_total_and_are_never_negative(rows: list[dict[str,
     np.testing.assert_allclose(parts.sum(axis=1), costs["cost"].to_numpy(), rtol=1e-12)
 
 
-@given(model=st.sampled_from(sorted(CATALOGUE.models)))
+@given(model=st.sampled_from(sorted(m for m in CATALOGUE.models if CATALOGUE.models[m].prices)))
 def test_zero_usage_costs_zero_for_every_model(model: str) -> None:
     entry = CATALOGUE.models[model].prices[-1]
     on = max(entry.effective_from, DAY)
@@ -428,3 +459,328 @@ def test_zero_usage_costs_zero_for_every_model(model: str) -> None:
         ).total
         == 0.0
     )
+
+
+# -- corrected rules (catalogue audit of 2026-12-01), each computed by hand ---------------------
+def priced(on: date, **row: object):  # type: ignore[no-untyped-def]
+    return price_usage(usage_frame([row]), CATALOGUE, on=on)
+
+
+def test_opus_4_6_fast_over_200k_has_no_long_context_charge_from_2026_02_21() -> None:
+    row = dict(model="claude-opus-4-6", input_tokens=250_000, output_tokens=750_000, speed="fast")
+    # $30 / $150 flat: 250K * 30 + 750K * 150 = 7.50 + 112.50
+    result = priced(date(2026, 3, 1), **row)
+    assert result.total == pytest.approx(120.00, abs=1e-9)
+    assert not result.costs["long_context"].any()
+    assert not any("long-context tier" in note for note in result.notes)
+    # Before the change (pricing page of 2026-02-18): 6x the long-context rates, $60 / $225
+    before = priced(date(2026, 2, 10), **row)
+    assert before.total == pytest.approx(250_000 * 60 / 1e6 + 750_000 * 225 / 1e6)
+    assert before.total == pytest.approx(183.75)
+    assert before.notes == (
+        "claude-opus-4-6: 1 request with a prompt over 200,000 tokens billed at its long-context "
+        "tier (every token of such a request, output included, at the long-context rates).",
+    )
+    # The same prompt at standard speed on 2026-03-01 is at the long-context tier: 2.50 + 28.125
+    assert priced(date(2026, 3, 1), **{**row, "speed": "standard"}).total == pytest.approx(30.625)
+
+
+def test_opus_4_6_fast_mode_launched_on_2026_02_07() -> None:
+    row = dict(model="claude-opus-4-6", input_tokens=100_000, speed="fast")
+    with pytest.raises(PricingError, match="claude-opus-4-6 does not accept fast mode"):
+        priced(date(2026, 2, 6), **row)
+    assert priced(date(2026, 2, 7), **row).total == pytest.approx(3.0)  # 100K at $30
+
+
+def test_opus_4_6_fast_after_its_removal_bills_standard_rates_with_a_note() -> None:
+    row = dict(model="claude-opus-4-6", input_tokens=1_000_000, output_tokens=100_000)
+    assert priced(date(2026, 6, 28), **row, speed="fast").total == pytest.approx(45.0)  # 6x
+    after = priced(date(2026, 7, 1), **row, speed="fast")
+    assert after.total == pytest.approx(5.0 + 2.5)
+    assert after.notes[0].startswith("claude-opus-4-6: 1 request in fast mode billed at standard")
+
+
+def test_opus_4_7_fast_mode_is_6x_from_2026_05_12_and_rejected_from_2026_07_24() -> None:
+    row = dict(model="claude-opus-4-7", input_tokens=1_000_000, output_tokens=100_000, speed="fast")
+    assert priced(date(2026, 6, 1), **row).total == pytest.approx((5 + 2.5) * 6)
+    assert priced(date(2026, 7, 23), **row).total == pytest.approx(45.0)
+    for day in (date(2026, 5, 11), date(2026, 7, 24), date(2026, 12, 1)):
+        with pytest.raises(PricingError, match="claude-opus-4-7 does not accept fast mode"):
+            priced(day, **row)
+    assert priced(date(2026, 8, 1), **{**row, "speed": "standard"}).total == pytest.approx(7.5)
+
+
+def test_opus_4_8_fast_mode_is_rejected_from_2026_11_30() -> None:
+    row = dict(model="claude-opus-4-8", input_tokens=1_000_000, speed="fast")
+    assert priced(date(2026, 11, 29), **row).total == pytest.approx(10.0)
+    assert priced(date(2026, 11, 29), **row).third_party == ()  # 2x is on the pricing page
+    with pytest.raises(PricingError, match=r"from 2026-11-30: the API rejects"):
+        priced(date(2026, 12, 1), **row)
+
+
+def test_haiku_5_5_web_search_is_priced_and_not_halved_by_batch() -> None:
+    row = dict(model="claude-haiku-5-5", input_tokens=1000, web_search_requests=3)
+    assert priced(date(2026, 11, 1), **row).total == pytest.approx(0.03 + 0.0001)
+    assert priced(date(2026, 11, 1), **row, tier="batch").total == pytest.approx(0.03 + 0.00005)
+
+
+@pytest.mark.parametrize(
+    "model", ["claude-haiku-4-5", "claude-opus-4-5", "claude-sonnet-4-5", "claude-3-5-sonnet"]
+)
+def test_us_only_inference_before_claude_4_6_is_an_error(model: str) -> None:
+    with pytest.raises(PricingError, match=rf"{model} does not offer US-only inference.*HTTP 400"):
+        priced(
+            date(2025, 10, 1) if "3-5" in model else DAY,
+            model=model,
+            input_tokens=1,
+            inference_geo="us",
+        )
+
+
+def test_us_only_inference_where_offered_is_1_1x() -> None:
+    row = dict(model="claude-haiku-5-5", input_tokens=100_000, inference_geo="us")
+    assert priced(date(2026, 11, 1), **row).total == pytest.approx(100_000 * 0.10 * 1.1 / 1e6)
+
+
+def test_sonnet_4_5_long_prompts_are_refused_after_the_beta_ended() -> None:
+    row = dict(model="claude-sonnet-4-5", input_tokens=250_000)
+    tier = priced(date(2026, 4, 1), **row)
+    assert tier.total == pytest.approx(1.50)  # 250K at the $6 long-context input rate
+    assert tier.costs["long_context"].tolist() == [True]
+    assert tier.notes == (
+        "claude-sonnet-4-5: 1 request with a prompt over 200,000 tokens billed at its "
+        "long-context tier (every token of such a request, output included, at the "
+        "long-context rates).",
+    )
+    assert priced(date(2026, 4, 29), **row).total == pytest.approx(1.50)
+    for day in (date(2026, 4, 30), date(2026, 5, 1)):
+        with pytest.raises(PricingError, match="claude-sonnet-4-5 refuses prompts over 200,000"):
+            priced(day, **row)
+    # the prompt counts cache reads and writes too; 200K exactly is still served
+    with pytest.raises(PricingError, match="this one has 200,001"):
+        priced(
+            date(2026, 5, 1), model="claude-sonnet-4-5", input_tokens=1, cache_read_tokens=200_000
+        )
+    ok = priced(date(2026, 5, 1), model="claude-sonnet-4-5", input_tokens=200_000)
+    assert ok.total == pytest.approx(0.60) and ok.notes == ()
+
+
+def test_notes_sum_long_context_requests_per_model() -> None:
+    frame = usage_frame(
+        [
+            {"model": "claude-haiku-5-5", "requests": 40, "input_tokens": 150_000},
+            {"model": "claude-haiku-5-5", "requests": 2, "input_tokens": 90_000},
+            {"model": "claude-haiku-5-5", "requests": 2, "input_tokens": 101_000},
+        ]
+    )
+    notes = price_usage(frame, CATALOGUE, on=DAY).notes
+    assert notes == (
+        "claude-haiku-5-5: 42 requests with a prompt over 100,000 tokens billed at its "
+        "long-context tier (every token of such a request, output included, at the "
+        "long-context rates).",
+    )
+
+
+@pytest.mark.parametrize("model", ["claude-mythos-5-2", "claude-mythos-preview"])
+def test_known_models_without_a_price_say_so(model: str) -> None:
+    assert CATALOGUE.resolve(model) == model
+    with pytest.raises(
+        UnpricedError, match=rf"{model} .* cannot be priced: Anthropic publishes no"
+    ):
+        priced(DAY, model=model, input_tokens=1000)
+
+
+def test_an_unpriced_model_can_be_priced_from_a_price_file(tmp_path: Path) -> None:
+    price_file = tmp_path / "prices.yaml"
+    price_file.write_text(
+        "models:\n  claude-mythos-5-2:\n    prices:\n      - {from: 2026-11-09, input_mtok: 8, "
+        "output_mtok: 40, source: contract}\n"
+    )
+    catalogue = load_price_file(price_file, CATALOGUE)
+    frame = usage_frame([{"model": "claude-mythos-5-2", "input_tokens": 1_000_000}])
+    assert price_usage(frame, catalogue, on=DAY).total == pytest.approx(8.0)
+
+
+def test_partner_regional_ids_of_claude_4_5_and_later_are_refused() -> None:
+    with pytest.raises(UnpricedError) as caught:
+        priced(DAY, model="us.anthropic.claude-sonnet-4-5-20250929-v1:0", input_tokens=1)
+    message = str(caught.value)
+    assert "regional endpoints cost 10% more than global ones" in message
+    assert "'global.anthropic.claude-sonnet-4-5-20250929-v1:0'" in message
+    assert "price file (--prices)" in message
+    with pytest.raises(UnpricedError, match="Vertex AI without saying whether a global"):
+        priced(DAY, model="claude-haiku-4-5@20251001", input_tokens=1)
+    with pytest.raises(UnpricedError, match=r"'global\.anthropic\.claude-opus-4-6-v1'"):
+        priced(DAY, model="anthropic.claude-opus-4-6-v1", input_tokens=1)
+
+
+def test_partner_global_and_older_ids_are_priced_at_claude_api_rates_with_a_note() -> None:
+    glob = priced(DAY, model="global.anthropic.claude-sonnet-4-6", input_tokens=1_000_000)
+    assert glob.total == pytest.approx(3.0)
+    assert "global endpoints carry no regional premium" in glob.notes[0]
+    old = priced(
+        date(2025, 10, 1), model="anthropic.claude-3-5-sonnet-20240620-v1:0", input_tokens=10**6
+    )
+    assert old.total == pytest.approx(3.0)
+    assert "Amazon Bedrock publishes its own prices" in old.notes[0]
+
+
+def test_a_partner_id_in_a_price_file_is_priced_at_its_own_rates(tmp_path: Path) -> None:
+    name = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    price_file = tmp_path / "prices.yaml"
+    price_file.write_text(
+        f"models:\n  {name}:\n    prices:\n      - {{from: 2025-09-29, input_mtok: 3.3, "
+        "output_mtok: 16.5, source: AWS price list}\n"
+    )
+    catalogue = load_price_file(price_file, CATALOGUE)
+    frame = usage_frame([{"model": name, "input_tokens": 1_000_000}])
+    assert price_usage(frame, catalogue, on=DAY).total == pytest.approx(3.3)
+
+
+def test_code_execution_is_priced_past_the_free_allowance() -> None:
+    # 2,000 requests of 1 container-hour: 2,000 h - 1,550 free = 450 h at $0.05 = $22.50
+    frame = usage_frame(
+        [{"model": "claude-sonnet-4-6", "requests": 2000, "input_tokens": 0, "output_tokens": 0}]
+    ).assign(code_execution_hours=1.0)
+    result = price_usage(frame, CATALOGUE, on=DAY)
+    assert result.total == pytest.approx(22.50)
+    assert result.costs["cost_code_execution"].tolist() == pytest.approx([22.50])
+    assert "the first 1,550 a month are free" in result.notes[0]
+    # batch does not discount it
+    assert price_usage(frame.assign(tier="batch"), CATALOGUE, on=DAY).total == pytest.approx(22.5)
+    # within the allowance: free
+    assert price_usage(frame.assign(requests=1500.0), CATALOGUE, on=DAY).total == 0.0
+
+
+def test_code_execution_is_free_alongside_web_search_and_shares_the_allowance() -> None:
+    frame = usage_frame(
+        [
+            # 1,000 h alongside web search: free, and not counted against the allowance
+            {
+                "model": "claude-sonnet-4-6",
+                "requests": 1000,
+                "input_tokens": 0,
+                "web_search_requests": 1,
+            },
+            # 1,000 h + 1,000 h without: 2,000 h, 450 h charged, split by hours
+            {"model": "claude-sonnet-4-6", "requests": 1000, "input_tokens": 0},
+            {"model": "claude-haiku-4-5", "requests": 1000, "input_tokens": 0},
+        ]
+    ).assign(code_execution_hours=1.0)
+    costs = price_usage(frame, CATALOGUE, on=DAY).costs
+    assert costs["cost_code_execution"].tolist() == pytest.approx([0.0, 11.25, 11.25])
+    assert costs["cost"].sum() == pytest.approx(10.0 + 22.5)  # 1,000 searches at $10 per 1,000
+
+
+def test_measured_code_execution_without_hours_is_flagged_unpriced_not_zero() -> None:
+    frame = usage_frame(
+        [
+            {"model": "claude-sonnet-4-6", "input_tokens": 1000, "output_tokens": 10},
+            {"model": "claude-sonnet-4-6", "input_tokens": 1000, "output_tokens": 10},
+            {
+                "model": "claude-sonnet-4-6",
+                "input_tokens": 1000,
+                "output_tokens": 10,
+                "web_search_requests": 1,
+            },
+        ]
+    ).assign(code_execution_requests=[2, 0, 1])
+    result = price_usage(frame, CATALOGUE, on=DAY)
+    assert result.unpriced_code_execution_requests == 1
+    assert result.notes == (
+        "Unpriced code execution: 1 request used code execution, but usage data carries no "
+        "container-hours (it is billed per container-hour past a monthly free allowance), so "
+        "its charge is not in these totals.",
+    )
+
+
+@pytest.mark.parametrize("bad", [-1, float("nan"), "long"])
+def test_bad_code_execution_hours_name_the_column(bad: object) -> None:
+    frame = usage_frame([{"model": "claude-sonnet-4-6", "input_tokens": 1}]).assign(
+        code_execution_hours=[bad]
+    )
+    if isinstance(bad, float):  # a missing value means none
+        assert price_usage(frame, CATALOGUE, on=DAY).total == pytest.approx(3e-6)
+        return
+    with pytest.raises(PricingError, match="code_execution_hours: expected a count of 0 or more"):
+        price_usage(frame, CATALOGUE, on=DAY)
+
+
+def test_scenario_code_execution_hours_price_both_plans_alike(tmp_path: Path) -> None:
+    from costmodel.report import run_scenario
+    from costmodel.scenario import parse_scenario
+
+    scenario = parse_scenario(
+        "name: s\nprice_date: 2026-11-01\nworkloads:\n  - name: analyst\n"
+        "    model: claude-sonnet-4-6\n    requests: 20000\n    input_tokens: 0\n"
+        "    output_tokens: 0\n    code_execution_hours: 0.1\n    batch_share: 0.5\n"
+    )
+    run = run_scenario(scenario, CATALOGUE)
+    # 20,000 * 0.1 = 2,000 h; 450 h past the allowance at $0.05
+    assert run.workloads["cost_sync"].tolist() == pytest.approx([22.50])
+    assert run.workloads["cost_batch"].tolist() == pytest.approx([22.50])
+    assert any("container-hours" in note for note in run.notes)
+
+
+def test_stale_prices_are_noted_more_than_30_days_after_the_check() -> None:
+    checked = CATALOGUE.checked
+    assert CATALOGUE.stale_note(checked + timedelta(days=30)) is None
+    note = CATALOGUE.stale_note(checked + timedelta(days=31))
+    assert note is not None and checked.isoformat() in note and "stale" in note
+    from costmodel.report import price_list
+
+    assert note in price_list(CATALOGUE, on=checked + timedelta(days=31)).notes
+    assert not any("stale" in n for n in price_list(CATALOGUE, on=checked).notes)
+
+
+def test_the_price_list_of_an_unpriced_model_says_why() -> None:
+    from costmodel.report import price_list
+
+    with pytest.raises(UnpricedError, match=r"claude-mythos-5-2 .* Anthropic publishes no price"):
+        price_list(CATALOGUE, model="claude-mythos-5-2", on=DAY)
+
+
+def test_the_price_list_shows_fast_mode_removals_and_retirements_as_json() -> None:
+    import json
+
+    from costmodel.report import price_list
+
+    history = price_list(CATALOGUE, model="claude-opus-4-7", on=DAY).to_dict()["models"]
+    text = json.dumps(history, allow_nan=False)  # valid JSON: no NaN for missing values
+    assert [(m["from"], m["fast_mode"]) for m in json.loads(text)] == [
+        ("2026-04-16", "rejected"),
+        ("2026-05-12", None),
+        ("2026-07-24", "rejected"),
+    ]
+    sonnet = price_list(CATALOGUE, model="claude-sonnet-4-5", on=DAY).to_dict()["models"]
+    assert {m["retired"] for m in sonnet} == {"2026-11-30"}
+    assert [m["max_prompt_tokens"] for m in sonnet] == [None, 200_000]
+
+
+def test_a_scenario_priced_long_after_the_check_says_prices_may_be_stale() -> None:
+    from costmodel.report import run_scenario
+    from costmodel.scenario import parse_scenario
+
+    scenario = parse_scenario(
+        "name: s\nworkloads:\n  - {name: w, model: claude-sonnet-4-6, requests: 10, "
+        "input_tokens: 100, output_tokens: 10}\n"
+    )
+    late = CATALOGUE.checked + timedelta(days=45)
+    stale = CATALOGUE.stale_note(late)
+    assert stale is not None
+    assert stale in run_scenario(scenario, CATALOGUE, on=late).notes
+    fresh = run_scenario(scenario, CATALOGUE, on=CATALOGUE.checked).notes
+    assert not any("stale" in note for note in fresh)
+
+
+def test_a_scenario_workload_the_api_would_refuse_is_named_in_the_error() -> None:
+    from costmodel.report import run_scenario
+    from costmodel.scenario import parse_scenario
+
+    scenario = parse_scenario(
+        "name: s\nprice_date: 2026-11-01\nworkloads:\n  - {name: chat, model: claude-haiku-4-5, "
+        "requests: 10, input_tokens: 100, output_tokens: 10, inference_geo: us}\n",
+        source="geo.yaml",
+    )
+    with pytest.raises(PricingError, match=r"^geo\.yaml: workload 'chat': claude-haiku-4-5 does"):
+        run_scenario(scenario, CATALOGUE)

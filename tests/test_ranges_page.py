@@ -165,7 +165,7 @@ def test_distribution_chart_marks_the_quantiles() -> None:
 def test_parameter_tornado_ranks_the_parameter_that_matters() -> None:
     s = parse_scenario(
         "name: s\nbusiness: {revenue: 50000}\nworkloads:\n"
-        "  - {name: big, model: claude-sonnet-4-5, requests: 20000, "
+        "  - {name: big, model: claude-sonnet-4-6, requests: 20000, "
         "input_tokens: {mean: 40000, p95: 120000}, output_tokens: 500, deadline_hours: 24, "
         "miss_share: 0.1}\n"
         "  - {name: small, model: claude-haiku-4-5, requests: 100, "
