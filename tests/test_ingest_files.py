@@ -76,7 +76,7 @@ def test_fast_and_reference_readers_give_the_same_rows(results_file: MakeFile) -
 
 def test_non_succeeded_lines_are_kept_with_zero_tokens(tmp_path: Path) -> None:
     path = write_lines(
-        tmp_path / "r.jsonl",
+        tmp_path / "msgbatch_01R.jsonl",
         [
             errored_line("e-1", "overloaded_error"),
             bare_line("c-1", "canceled"),
@@ -100,7 +100,7 @@ def test_writes_without_a_ttl_breakdown_count_as_5_minute_writes(
     )
     current = usage_object(input_tokens=10, output_tokens=5, cache_write_5m=40, cache_write_1h=60)
     path = write_lines(
-        tmp_path / "r.jsonl",
+        tmp_path / "msgbatch_01R.jsonl",
         [
             succeeded_line("old", "claude-3-5-sonnet-20241022", legacy),
             succeeded_line("new", "claude-opus-4-6", current),
@@ -126,7 +126,8 @@ def test_chunks_are_bounded(results_file: MakeFile) -> None:
 
 def test_blank_lines_are_skipped(tmp_path: Path) -> None:
     path = write_lines(
-        tmp_path / "r.jsonl", [bare_line("a", "expired"), "", "   ", bare_line("b", "canceled")]
+        tmp_path / "msgbatch_01R.jsonl",
+        [bare_line("a", "expired"), "", "   ", bare_line("b", "canceled")],
     )
     results = read_results(path)
     assert len(rows_of(path)) == 2
@@ -134,13 +135,15 @@ def test_blank_lines_are_skipped(tmp_path: Path) -> None:
     assert results.validation.lines_read == 2
 
 
-def test_batch_id_comes_from_the_argument_else_the_file_name() -> None:
+def test_batch_id_comes_from_the_argument_else_a_msgbatch_file_name() -> None:
     assert batch_id_for("msgbatch_01abc_results.jsonl") == "msgbatch_01abc"
     assert (
         batch_id_for("/x/msgbatch_01Q7fVt3MzLbR2cX9wE4nKpA.jsonl")
         == "msgbatch_01Q7fVt3MzLbR2cX9wE4nKpA"
     )
-    assert batch_id_for("eval-run.results.jsonl") == "eval-run.results"
+    # Any other name is no batch id (two downloads named results.jsonl would be one batch).
+    with pytest.raises(IngestError, match="give the batch's id with --batch-id"):
+        batch_id_for("eval-run.results.jsonl")
 
 
 def test_an_explicit_batch_id_wins(results_file: MakeFile) -> None:
@@ -233,7 +236,7 @@ def test_a_refused_reimport_leaves_the_stored_batch_as_it_was(tmp_path: Path, st
 
 def test_many_bad_lines_are_counted_and_the_first_few_listed(tmp_path: Path) -> None:
     lines = [*GOOD] + [f"junk {i}" for i in range(12)]
-    path = write_lines(tmp_path / "r.jsonl", lines)
+    path = write_lines(tmp_path / "msgbatch_01R.jsonl", lines)
     with pytest.raises(IngestError) as refused:
         list(read_results(path))
     message = str(refused.value)
@@ -328,7 +331,7 @@ def test_valid_lines_round_trip_their_token_counts(usages: list[dict]) -> None:
         )
         lines.append((succeeded_line(f"r-{i}", "claude-opus-4-6", usage), u))
     with tempfile.TemporaryDirectory() as folder:
-        path = write_lines(Path(folder) / "r.jsonl", [line for line, _ in lines])
+        path = write_lines(Path(folder) / "msgbatch_01R.jsonl", [line for line, _ in lines])
         for per_line in (False, True):
             rows = rows_of(path, per_line=per_line).set_index("custom_id")
             for i, (_, u) in enumerate(lines):
@@ -398,7 +401,9 @@ def test_corrupted_files_give_rows_or_an_ingest_error_only(
 ) -> None:
     lines = mutate(BASE_LINES, mutations)
     with tempfile.TemporaryDirectory() as folder:
-        path = write_lines(Path(folder) / "r.jsonl", lines, final_newline=final_newline)
+        path = write_lines(
+            Path(folder) / "msgbatch_01R.jsonl", lines, final_newline=final_newline
+        )
         rows: pd.DataFrame | None
         try:
             rows = rows_of(path)
@@ -427,8 +432,8 @@ def test_corrupted_files_give_rows_or_an_ingest_error_only(
 
 
 def test_a_file_name_with_glob_characters_is_read_as_itself(tmp_path: Path) -> None:
-    write_lines(tmp_path / "a.jsonl", [bare_line("other", "expired")])
-    path = write_lines(tmp_path / "[a].jsonl", GOOD)
+    write_lines(tmp_path / "msgbatch_01Globa.jsonl", [bare_line("other", "expired")])
+    path = write_lines(tmp_path / "msgbatch_01Glob[a].jsonl", GOOD)
     assert sorted(rows_of(path)["custom_id"]) == sorted(f"req-{i}" for i in range(8))
 
 

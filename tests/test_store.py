@@ -345,7 +345,7 @@ def test_a_results_file_goes_into_the_store_by_sql(tmp_path: Path, store: Store)
     assert written.counts == {"succeeded": 1, "errored": 1, "canceled": 1, "expired": 1}
     assert results.validation.lines_read == 4
     batch = store.batches().iloc[0]
-    assert batch["source"] == "file:msgbatch_01Sql_results.jsonl"
+    assert batch["source"] == f"file:{path.resolve()}"  # the whole path: names can repeat
     assert str(batch["ended_at"]) == "2026-11-21 00:00:00"  # kept in UTC
     assert store.usage_frame()["date"].iloc[0] == pd.Timestamp("2026-11-21")
 
@@ -397,6 +397,7 @@ def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
         store.note_unavailable("msgbatch_01Old", "results not found (404)")
     con = duckdb.connect(str(path))
     con.execute("DROP TABLE unavailable_batches")
+    con.execute("ALTER TABLE batches DROP COLUMN digest")  # as version 1 made it
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
     with open_store(path, read_only=True) as store:  # a reader upgrades it too
