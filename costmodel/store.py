@@ -343,10 +343,10 @@ def _check_header(target: Path) -> None:
     """Refuse, before DuckDB sees it, a file that is not a DuckDB database."""
     try:
         with target.open("rb") as handle:
-            head = handle.read(_MAGIC_AT + len(_DUCKDB_MAGIC))
+            head = handle.read(16)
     except OSError as exc:
         raise StoreError(f"{target}: cannot read the usage store: {exc.strerror}") from exc
-    if head[_MAGIC_AT:] != _DUCKDB_MAGIC:
+    if head[_MAGIC_AT : _MAGIC_AT + len(_DUCKDB_MAGIC)] != _DUCKDB_MAGIC:
         kind = " (it is a SQLite database)" if head.startswith(b"SQLite format 3") else ""
         raise StoreError(
             f"{target}: not a costmodel usage store{kind}; give --store a costmodel "
