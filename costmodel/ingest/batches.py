@@ -189,6 +189,9 @@ def _moment(item: Mapping[str, Any], key: str, where: str, *, required: bool) ->
 def _listed(item: Any, where: str) -> _Listed:
     if not isinstance(item, dict):
         raise _Malformed(f"{where}: expected a batch object, got {json.dumps(item)[:40]}")
+    batch_id = _field(item, "id", str, where)
+    if not batch_id:
+        raise _Malformed(f"{where}.id: empty")
     counts = _field(item, "request_counts", dict, where)
     expected = 0
     for kind in ("succeeded", "errored", "canceled", "expired"):
@@ -196,9 +199,6 @@ def _listed(item: Any, where: str) -> _Listed:
         if n < 0:
             raise _Malformed(f"{where}.request_counts.{kind}: negative ({n})")
         expected += n
-    batch_id = _field(item, "id", str, where)
-    if not batch_id:
-        raise _Malformed(f"{where}.id: empty")
     return _Listed(
         id=batch_id,
         processing_status=_field(item, "processing_status", str, where),
