@@ -104,6 +104,11 @@ class PullReport:
             f"{len(self.already_stored)} already stored, {len(self.in_progress)} still in "
             f"progress, {len(self.unavailable)} unavailable, {len(self.failed)} failed"
             + (
+                f", {len(self.duplicates)} already stored under another id"
+                if self.duplicates
+                else ""
+            )
+            + (
                 f" ({len(self.known_unavailable)} more found without results by an earlier "
                 f"pull) skipped: past the {RESULTS_RETENTION.days} days results are kept; "
                 "--retry-gone tries them again"
