@@ -36,8 +36,8 @@ distinct; a batch without requests is refused.
 
 The digest of a batch is the SHA-256 of a multiset hash of its request rows as stored:
 each row's custom id, result type, error type, model, token counts, tier, geo and speed
-(not the batch id, not its times) through MD5, combined by count, XOR and two sums, so it
-does not depend on the order of the lines. Because it is taken of the stored rows, a pulled
+(not the batch id, not its times) through DuckDB's ``hash``, combined by count, XOR and two
+sums, so it does not depend on the order of the lines. Because it is taken of the stored rows, a pulled
 batch and an import of its saved results file have the same digest, whichever reader stored
 them; and it costs one scan of the rows inside the write, not a second read of the file. The key (batch_id, custom_id) is checked inside that
 transaction (one grouped query over the batch just written) rather than by a primary key
@@ -139,11 +139,6 @@ _DUCKDB_MAGIC: Final = b"DUCK"  # at byte 8 of every DuckDB database file
 _MAGIC_AT: Final = 8
 
 
-def _text_field(column: str) -> str:
-    # Length-prefixed, with a marker for NULL, so no two rows share a text.
-    return f"coalesce(length({column})::VARCHAR || ':' || {column}, '-')"
-
-
 _DIGEST_FIELDS: Final = (
     "custom_id",
     "result_type",
@@ -154,18 +149,23 @@ _DIGEST_FIELDS: Final = (
     "inference_geo",
     "speed",
 )
-_ROW_HASH: Final = "md5_number(concat_ws(chr(31), {}))".format(
-    ", ".join(
-        _text_field(name) if REQUEST_COLUMNS[name] == "VARCHAR" else f"{name}::VARCHAR"
-        for name in _DIGEST_FIELDS
-    )
-)
-_LOW_63: Final = "9223372036854775807::UHUGEINT"
-# One digest per group of rows; sums of 63-bit slices stay exact in a HUGEINT.
+# DuckDB's own hash of the row's fields (NULLs and field boundaries included): about 15x
+# cheaper than MD5 over a text of the row (measured: 0.015 s against 0.2-0.45 s for 200K rows),
+# which keeps the digest a small part of an import. DuckDB does not promise that hash() stays
+# the same across its versions, so the store records which DuckDB made its digests
+# (_DIGEST_FUNCTION in ``meta``) and recomputes them all, from the stored rows, when it changes.
+_ROW_HASH: Final = f"hash({', '.join(_DIGEST_FIELDS)})"
+# Order-free: the count, the XOR and two sums of 32-bit halves (exact in a HUGEINT).
 _DIGEST_AGGREGATE: Final = (
     "'sha256:' || sha256(concat_ws(':', count(*), bit_xor(_h), "
-    f"sum((_h & {_LOW_63})::BIGINT), sum(((_h >> 64) & {_LOW_63})::BIGINT)))"
+    "sum(_h & 4294967295), sum(_h >> 32)))"
 )
+_DIGEST_FUNCTION: Final = f"hash/duckdb {duckdb.__version__}"
+_RECOMPUTE_DIGESTS: Final = f"""UPDATE batches SET digest = d.digest
+    FROM (SELECT batch_id, {_DIGEST_AGGREGATE} AS digest
+          FROM (SELECT batch_id, {_ROW_HASH} AS _h FROM requests) GROUP BY batch_id) d
+    WHERE batches.batch_id = d.batch_id"""
+
 
 _MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
     1: (
@@ -207,10 +207,7 @@ _MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
     # pulls retry it while the API still keeps its results.
     3: (
         "ALTER TABLE batches ADD COLUMN digest VARCHAR",
-        f"""UPDATE batches SET digest = d.digest
-            FROM (SELECT batch_id, {_DIGEST_AGGREGATE} AS digest
-                  FROM (SELECT batch_id, {_ROW_HASH} AS _h FROM requests) GROUP BY batch_id) d
-            WHERE batches.batch_id = d.batch_id""",
+        _RECOMPUTE_DIGESTS,
         "ALTER TABLE unavailable_batches ADD COLUMN batch_created_at TIMESTAMP",
     ),
 }
@@ -503,6 +500,8 @@ class Store:
                 f"reads up to {SCHEMA_VERSION}); upgrade costmodel"
             )
         if version == SCHEMA_VERSION:
+            if not self.read_only:
+                self._refresh_digests()
             return
         if self.read_only:
             raise StoreError(f"{self.path}: needs upgrading; open it once without read-only")
@@ -517,6 +516,25 @@ class Store:
                     self._con.execute(statement)
             self._con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+            self._con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('digest_function', ?)", [_DIGEST_FUNCTION]
+            )
+            self._con.execute("COMMIT")
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+
+    def _refresh_digests(self) -> None:
+        """Recompute every digest when the store's were made by another DuckDB's hash()."""
+        made_by = self._one("SELECT value FROM meta WHERE key = 'digest_function'")
+        if made_by is not None and made_by[0] == _DIGEST_FUNCTION:
+            return
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            self._con.execute(_RECOMPUTE_DIGESTS)
+            self._con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('digest_function', ?)", [_DIGEST_FUNCTION]
             )
             self._con.execute("COMMIT")
         except BaseException:

@@ -580,3 +580,19 @@ def test_a_store_opened_to_write_later_is_created_only_by_a_write(tmp_path: Path
     with open_store(empty, create=False) as store:
         assert store.batches().empty
     assert not empty.exists()
+
+
+def test_digests_from_another_duckdb_are_recomputed_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "usage.duckdb"
+    with open_store(path) as store:
+        written = store.write_batch(meta("b1"), [rows("b1", ["a", "b"])])
+    con = duckdb.connect(str(path))
+    # As if an older DuckDB, whose hash() differed, had made the digests.
+    con.execute("UPDATE batches SET digest = 'sha256:from-another-duckdb'")
+    con.execute("UPDATE meta SET value = 'hash/duckdb 0.0.0' WHERE key = 'digest_function'")
+    con.close()
+    with open_store(path) as store:
+        assert store.batches()["digest"].tolist() == [written.digest]
+        assert store.write_batch(meta("b1"), [rows("b1", ["a", "b"])]).unchanged
+        with pytest.raises(IngestError, match="not stored twice"):
+            store.write_batch(meta("b2", source="file:/x.jsonl"), [rows("b2", ["a", "b"])])
