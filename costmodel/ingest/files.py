@@ -256,8 +256,8 @@ def _scan(path: Path, name: str) -> Iterator[tuple[int, RowValues | None, str | 
 # -- the fast reader --------------------------------------------------------------------------
 # Counts and texts are read as raw JSON, never cast by the reader (which would turn 1.5 into 2,
 # true into 1 and "2000" into 2000); the SELECT below takes a value only when its JSON is of
-# the right kind, and flags the line otherwise. Measured: no slower than typed columns for the
-# counts, about 0.1 s per 200K lines for the texts.
+# the right kind, and flags the line otherwise. Measured on 200K lines: this SELECT costs about
+# what the typed one did (0.76-0.90 s of CPU against 0.89 s, on a loaded machine).
 _J = "JSON"
 _USAGE_TYPE: Final = (
     f"STRUCT(input_tokens {_J}, output_tokens {_J}, cache_creation_input_tokens {_J}, "
@@ -311,10 +311,11 @@ def _json_text(expr: str) -> str:
 
 def _json_count(expr: str) -> str:
     """A count from its JSON: the value when its text is a whole number's own text, else NULL."""
+    # One cast, written the same way three times so that DuckDB computes it once.
+    text = f"({expr}::VARCHAR)"
+    value = f"TRY_CAST({text} AS UBIGINT)"
     return (
-        f"CASE WHEN TRY_CAST({expr}::VARCHAR AS UBIGINT)::VARCHAR = {expr}::VARCHAR "
-        f"AND TRY_CAST({expr}::VARCHAR AS UBIGINT) <= {_MAX_COUNT} "
-        f"THEN CAST({expr}::VARCHAR AS BIGINT) END"
+        f"CASE WHEN {value}::VARCHAR = {text} AND {value} <= {_MAX_COUNT} THEN {value}::BIGINT END"
     )
 
 
