@@ -460,12 +460,10 @@ class Store:
 
     def _undo_creation(self) -> None:
         """After a first write failed: remove the file it created, back to the empty stand-in."""
-        if (
-            self._one("SELECT count(*) FROM batches")[0]
-            or self._one(  # type: ignore[index]
-                "SELECT count(*) FROM unavailable_batches"
-            )[0]
-        ):  # type: ignore[index]
+        kept = self._one(
+            "SELECT (SELECT count(*) FROM batches) + (SELECT count(*) FROM unavailable_batches)"
+        )
+        if kept is None or kept[0]:  # another process wrote to it meanwhile: keep it
             return
         self._con.close()
         for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
