@@ -204,7 +204,7 @@ def _job_rule(separator: str, jobs: Path | None) -> Any:
     return load_job_map(jobs, separator=separator) if jobs else JobRule(separator=separator)
 
 
-def _open_store(path: Path | None, *, read_only: bool = False) -> Any:
+def _open_store(path: Path | None, *, read_only: bool = False, create: bool = True) -> Any:
     from costmodel.store import default_store_path, open_store
 
     target = path or default_store_path()
@@ -218,7 +218,8 @@ def _open_store(path: Path | None, *, read_only: bool = False) -> Any:
         from costmodel.user_files import check_regular_file
 
         check_regular_file(target, kind="usage store (a DuckDB file)", error=StoreError)
-    return open_store(target, read_only=read_only)
+    # create=False: the file appears with the first batch written, not before a failure.
+    return open_store(target, read_only=read_only, create=create)
 
 
 def _emit(result: Any, fmt: str) -> None:
@@ -569,6 +570,16 @@ def usage() -> None:
     show_default=True,
     help="Progress bars on stderr (shown only on a terminal).",
 )
+@click.option(
+    "--retry-gone",
+    is_flag=True,
+    help="Try again batches an earlier pull found without results, however old.",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Let pulled results replace a batch stored from a file under the same id.",
+)
 @store_option
 @format_option
 @friendly_errors
@@ -577,24 +588,29 @@ def pull(
     workspace_id: str | None,
     max_retries: int | None,
     progress: bool,
+    retry_gone: bool,
+    replace: bool,
     store: Path | None,
     fmt: str,
 ) -> None:
     """Store the usage of every ended batch not yet stored (key: ANTHROPIC_API_KEY).
 
     Batches still in progress are skipped and picked up by a later pull. A batch whose results
-    are gone (kept 29 days) or whose download fails is reported and the pull carries on; the
-    exit status is then 1.
+    are gone or whose download fails is reported and the pull carries on; the exit status is
+    then 1. Results are kept 29 days after a batch is created: later pulls try a batch found
+    without results again inside that window and count it in one line after it.
     """
     from costmodel.ingest.batches import pull as pull_batches
 
-    with _open_store(store) as opened:
+    with _open_store(store, create=False) as opened:
         report = pull_batches(
             opened,
             since=_parse_date(since, "--since"),
             workspace_id=workspace_id,
             max_retries=max_retries,
             progress=progress,
+            retry_gone=retry_gone,
+            replace=replace,
         )
     if fmt == "table":
         for line in report.describe():
@@ -650,8 +666,8 @@ def pull(
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--batch-id",
-    help="The batch the file holds (default: from a msgbatch_... file "
-    "name, else the file name). Only with one file.",
+    help="The batch the file holds (default: the msgbatch_... id in the file "
+    "name; any other name needs --batch-id). Only with one file.",
 )
 @click.option(
     "--created-at",
@@ -665,6 +681,12 @@ def pull(
     help="Import the valid lines and report the rejected ones, instead of refusing "
     "a file with any invalid line.",
 )
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace a batch already stored under the same id with this file's requests "
+    "(without it, different requests under a stored id are refused).",
+)
 @store_option
 @format_option
 @friendly_errors
@@ -674,17 +696,23 @@ def import_(
     created_at: str | None,
     ended_at: str | None,
     skip_invalid: bool,
+    replace: bool,
     store: Path | None,
     fmt: str,
 ) -> None:
-    """Import saved batch results files (.jsonl, as `results` streams them)."""
+    """Import saved batch results files (.jsonl, as `results` streams them).
+
+    A batch is stored once: importing the same requests again changes nothing; different
+    requests under a batch id already stored are refused unless --replace; the same requests
+    under another id are refused (they would be counted twice); an empty file is refused.
+    """
     from costmodel.ingest.files import read_results
 
     if batch_id and len(files) > 1:
         raise click.UsageError("--batch-id names one batch: give one file with it")
     rejected_any = False
     records: list[dict[str, Any]] = []
-    with _open_store(store) as opened:
+    with _open_store(store, create=False) as opened:
         for path in files:
             source = read_results(
                 path,
@@ -693,8 +721,9 @@ def import_(
                 ended_at=ended_at,
                 skip_invalid=skip_invalid,
             )
-            written = opened.write_batch(source.batch_meta(), source)
+            written = opened.write_batch(source.batch_meta(), source, replace=replace)
             counts = ", ".join(f"{n:,} {kind}" for kind, n in written.counts.items() if n)
+            already = "; already stored, unchanged" if written.unchanged else ""
             validation = source.validation
             records.append(
                 {
@@ -703,12 +732,13 @@ def import_(
                     "requests": written.rows,
                     **{kind: int(n) for kind, n in written.counts.items()},
                     "rejected_lines": int(validation.rejected_count),
+                    "unchanged": bool(written.unchanged),
                 }
             )
             if fmt == "table":
                 click.echo(
                     f"{path}: batch {written.batch_id}: {written.rows:,} requests "
-                    f"({counts or 'none'})"
+                    f"({counts or 'none'}){already}"
                 )
             if validation.rejected_count:
                 rejected_any = True

@@ -15,14 +15,18 @@ Requests must carry ``Authorization: Bearer <api_key>`` (what SDK 2.x sends); an
 answered 401. Faults are injected per path: N answers of 429/500/529 before success (with a
 ``retry-after-ms`` header so the SDK's real back-off stays short), 404 for results that are
 gone, and a results body cut off part way (headers declare the full ``Content-Length``, half
-the body is sent, the connection is closed). Every request is logged for assertions.
+the body is sent, the connection is closed), a results body sent slowly (``slow_stream``,
+to kill a pull part way), and list answers replaced wholesale (``list_answer``: a callable
+given the query that returns the page as a dict, or raw bytes for a body that is not even
+JSON) to serve malformed or never-ending pages. Every request is logged for assertions.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -102,6 +106,8 @@ class FakeBatchesAPI:
         self.page_cap = page_cap
         self._batches: dict[str, FakeBatch] = {}
         self._faults: list[Fault] = []
+        self.list_answer: Callable[[dict[str, list[str]]], dict[str, Any] | bytes] | None = None
+        self._slow: dict[str, float] = {}
         self._lock = threading.Lock()
         self.log: list[LoggedRequest] = []
         self._server: ThreadingHTTPServer | None = None
@@ -125,6 +131,10 @@ class FakeBatchesAPI:
         """Cut the next ``times`` results downloads of ``batch_id`` off after ``after`` of the body."""
         with self._lock:
             self._faults.append(Fault(f"/{batch_id}/results", times=times, drop_after=after))
+
+    def slow_stream(self, batch_id: str, *, seconds_per_kb: float) -> None:
+        """Send ``batch_id``'s results 1 KB at a time, pausing ``seconds_per_kb`` after each."""
+        self._slow[batch_id] = seconds_per_kb
 
     def requests_to(self, path_contains: str) -> list[LoggedRequest]:
         return [entry for entry in self.log if path_contains in entry.path]
@@ -235,6 +245,11 @@ class _Handler(BaseHTTPRequestHandler):
         if parts[:3] != ["v1", "messages", "batches"]:
             return self._error(404, f"no route {path}")
         if len(parts) == 3:
+            if self.api.list_answer is not None:
+                answer = self.api.list_answer(query)
+                if isinstance(answer, bytes):
+                    return self._raw(200, answer)
+                return self._json(200, answer)
             return self._json(200, self.api.list_page(query))
         batch = self.api._batches.get(parts[3])
         if batch is None:
@@ -244,14 +259,25 @@ class _Handler(BaseHTTPRequestHandler):
         if len(parts) == 5 and parts[4] == "results":
             if batch.results_gone or batch.processing_status != "ended":
                 return self._error(404, f"results for {batch.id} are not available")
-            return self._results(batch.body(), fault.drop_after if fault else None)
+            return self._results(
+                batch.body(), fault.drop_after if fault else None, self.api._slow.get(batch.id)
+            )
         return self._error(404, f"no route {path}")
 
-    def _results(self, body: bytes, drop_after: float | None) -> int:
+    def _results(self, body: bytes, drop_after: float | None, slow: float | None = None) -> int:
         self.send_response(200)
         self.send_header("Content-Type", "application/binary")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if slow is not None:
+            try:
+                for piece in _pieces(body, 1024):
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+                    time.sleep(slow)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client was killed part way: what the slow stream is for
+            return 200
         if drop_after is None:
             for piece in _pieces(body, 64 * 1024):
                 self.wfile.write(piece)
@@ -273,6 +299,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("request-id", "req_fake_0001")
         for name, value in headers:
             self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+        return status
+
+    def _raw(self, status: int, data: bytes) -> int:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
         return status

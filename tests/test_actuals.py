@@ -182,7 +182,7 @@ def test_job_separator_and_mapping_file(filled: Store, tmp_path: Path) -> None:
 
 def test_unknown_model_is_unpriced_and_said_never_zero(tmp_path: Path) -> None:
     path = write_lines(
-        tmp_path / "mystery.jsonl",
+        tmp_path / "msgbatch_01mystery.jsonl",
         [
             ok("a-1", "claude-mystery-9", input_tokens=10, output_tokens=10),
             ok("a-2", "claude-haiku-4-5", input_tokens=1_000_000, output_tokens=0),
@@ -281,17 +281,16 @@ def test_cli_import_summary_calibrate(tmp_path: Path) -> None:
 def test_cli_import_refuses_a_malformed_file_whole(tmp_path: Path) -> None:
     store = tmp_path / "cli.duckdb"
     path = write_lines(
-        tmp_path / "bad.jsonl",
+        tmp_path / "msgbatch_01bad.jsonl",
         [ok("x-1", "claude-haiku-4-5", input_tokens=1, output_tokens=1), "{not json"],
     )
     code, _, err = cli("usage", "import", str(path), "--store", str(store))
     assert code == 1
     assert "bad.jsonl" in err and "line 2" in err and "Traceback" not in err
-    code, out, _ = cli("usage", "summary", "--store", str(store), "--format", "json")
-    assert code == 0 and json.loads(out)["totals"]["succeeded"] == 0  # nothing was written
+    assert not store.exists()  # nothing was written, so no store was created
     code, out, err = cli("usage", "import", str(path), "--store", str(store), "--skip-invalid")
     assert code == 1  # imported, but says a line was rejected
-    assert "batch bad: 1 requests (1 succeeded)" in out
+    assert "batch msgbatch_01bad: 1 requests (1 succeeded)" in out
     assert "1 invalid line(s) skipped: line 2" in err
 
 

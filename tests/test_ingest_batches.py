@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -293,3 +294,201 @@ def test_importing_ingest_loads_neither_the_sdk_nor_duckdb() -> None:
     code = "import sys, costmodel.ingest; print(sorted({'anthropic', 'duckdb', 'pandas'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- a 404 is not forever (issue 8, item 3) -------------------------------------------------------
+def test_a_batch_found_gone_is_retried_inside_the_window_and_counted_after_it(
+    api_env: FakeBatchesAPI, sdk_client: Any, store: Store
+) -> None:
+    expected = add_batches(api_env, 2)
+    gone = api_env.batch("msgbatch_000Fake")
+    gone.results_gone = True
+    early = START + timedelta(days=3)
+
+    first = pull(store, client=sdk_client, progress=False, now=early)
+    assert [o.batch_id for o in first.unavailable] == ["msgbatch_000Fake"]
+    assert store.unavailable() == {"msgbatch_000Fake"}
+
+    gone.results_gone = False  # the 404 was passing: the results are there after all
+    second = pull(store, client=sdk_client, progress=False, now=early + timedelta(days=1))
+    assert pulled_ids(second) == ["msgbatch_000Fake"] and second.ok
+    assert second.retried_gone == ["msgbatch_000Fake"] and store.unavailable() == set()
+    mine = store.requests()
+    mine = mine[mine["batch_id"] == "msgbatch_000Fake"]
+    assert int(mine["input_tokens"].sum()) == expected["msgbatch_000Fake"].tokens("input_tokens")
+
+
+def test_past_the_window_a_gone_batch_is_one_count_and_retry_gone_forces_it(
+    api_env: FakeBatchesAPI, sdk_client: Any, store: Store
+) -> None:
+    add_batches(api_env, 2)
+    api_env.batch("msgbatch_001Fake").results_gone = True
+    pull(store, client=sdk_client, progress=False, now=START + timedelta(days=1))
+    late = START + timedelta(days=30)
+    fetched = len(api_env.requests_to("/msgbatch_001Fake/results"))
+
+    quiet = pull(store, client=sdk_client, progress=False, now=late)
+    assert quiet.ok and quiet.known_unavailable == ["msgbatch_001Fake"]
+    assert len(api_env.requests_to("/msgbatch_001Fake/results")) == fetched  # not asked again
+    summary = quiet.describe()
+    assert len(summary) == 1 and "past the 29 days" in summary[0] and "--retry-gone" in summary[0]
+
+    api_env.batch("msgbatch_001Fake").results_gone = False
+    forced = pull(store, client=sdk_client, progress=False, now=late, retry_gone=True)
+    assert pulled_ids(forced) == ["msgbatch_001Fake"] and store.unavailable() == set()
+
+
+# -- a misbehaving API (item 4) -------------------------------------------------------------------
+def batch_json(api: FakeBatchesAPI, **changes: Any) -> dict[str, Any]:
+    return {**api.batch_object(api.batch("msgbatch_000Fake")), **changes}
+
+
+MALFORMED_LISTS: dict[str, tuple[Any, str]] = {
+    "not JSON": (lambda api, q: b"<html>502 Bad Gateway</html>", "page 1 is not JSON"),
+    "not an object": (lambda api, q: b"[1, 2]", "page 1 is not a JSON object"),
+    "no data": (lambda api, q: {"has_more": False}, "page 1.data: expected a list"),
+    "data not a list": (
+        lambda api, q: {"data": "x", "has_more": False, "last_id": None},
+        "page 1.data: expected a list",
+    ),
+    "has_more not a bool": (
+        lambda api, q: {"data": [], "has_more": "yes", "last_id": None},
+        "page 1.has_more: expected true or false",
+    ),
+    "a batch without an id": (
+        lambda api, q: {"data": [batch_json(api, id=None)], "has_more": False, "last_id": None},
+        "data[0].id: expected a string",
+    ),
+    "counts as text": (
+        lambda api, q: {
+            "data": [batch_json(api, request_counts={"succeeded": "5"})],
+            "has_more": False,
+            "last_id": None,
+        },
+        "data[0].request_counts.succeeded: expected a whole number",
+    ),
+    "a time that is not a time": (
+        lambda api, q: {
+            "data": [batch_json(api, created_at="yesterday")],
+            "has_more": False,
+            "last_id": None,
+        },
+        "data[0].created_at: expected an ISO time",
+    ),
+    "more but no cursor": (
+        lambda api, q: {"data": [batch_json(api)], "has_more": True, "last_id": None},
+        "says more follow but gives no last_id",
+    ),
+    "the same page forever": (
+        lambda api, q: {"data": [batch_json(api)], "has_more": True, "last_id": "msgbatch_000Fake"},
+        "repeated the page after msgbatch_000Fake",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED_LISTS))
+def test_a_malformed_batch_list_is_one_clear_line(
+    api_env: FakeBatchesAPI, sdk_client: Any, tmp_path: Path, case: str
+) -> None:
+    add_batches(api_env, 1)
+    answer, expected = MALFORMED_LISTS[case]
+    api_env.list_answer = lambda query: answer(api_env, query)
+    path = tmp_path / "new" / "usage.duckdb"
+    with open_store(path, create=False) as store, pytest.raises(ApiError) as refused:
+        pull(store, client=sdk_client, progress=False)
+    message = str(refused.value)
+    assert message.startswith("listing batches: ") and expected in message, message
+    assert "\n" not in message and TEST_API_KEY not in message
+    assert not path.exists()  # a failed pull leaves no store behind (item 5)
+
+
+def test_pages_that_never_end_stop_at_the_page_limit(
+    api_env: FakeBatchesAPI, sdk_client: Any, store: Store
+) -> None:
+    add_batches(api_env, 1)
+    served: list[int] = []
+
+    def endless(query: dict[str, list[str]]) -> dict[str, Any]:
+        served.append(1)
+        fresh = f"msgbatch_{len(served):04d}Endless"
+        return {"data": [batch_json(api_env, id=fresh)], "has_more": True, "last_id": fresh}
+
+    api_env.list_answer = endless
+    with pytest.raises(ApiError, match="still more after 5 pages"):
+        pull(store, client=sdk_client, progress=False, max_pages=5)
+    assert len(served) == 5 and store.batches().empty
+
+
+def test_the_cli_pull_with_a_malformed_list_says_one_line_and_creates_no_store(
+    api_env: FakeBatchesAPI, tmp_path: Path
+) -> None:
+    api_env.list_answer = lambda query: {"data": [{"id": 7}], "has_more": False, "last_id": None}
+    path = tmp_path / "usage.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "costmodel.cli", "usage", "pull", "--store", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "internal error" not in done.stderr
+    assert "data[0].id: expected a string" in done.stderr
+    assert not path.exists()
+
+
+# -- pull against stored files (item 1) and spools (item 5) -------------------------------------
+def test_a_pull_refuses_to_replace_a_batch_imported_from_a_file_unless_told(
+    api_env: FakeBatchesAPI, sdk_client: Any, store: Store, tmp_path: Path
+) -> None:
+    from costmodel.ingest.files import read_results
+
+    add_batches(api_env, 1)
+    saved = tmp_path / "msgbatch_000Fake_results.jsonl"
+    lines = api_env.batch("msgbatch_000Fake").lines
+    saved.write_text("".join(line + "\n" for line in lines[:10]))  # a partial download
+    results = read_results(saved)
+    store.write_batch(results.batch_meta(), results)
+
+    refused = pull(store, client=sdk_client, progress=False)
+    assert [o.batch_id for o in refused.failed] == ["msgbatch_000Fake"]
+    assert str(saved.resolve()) in refused.failed[0].reason
+    assert "a pull from the API" in refused.failed[0].reason
+    assert len(store.requests()) == 10
+
+    replaced = pull(store, client=sdk_client, progress=False, replace=True)
+    assert pulled_ids(replaced) == ["msgbatch_000Fake"] and len(store.requests()) == 40
+
+
+def test_a_pull_does_not_count_again_a_batch_imported_under_another_id(
+    api_env: FakeBatchesAPI, sdk_client: Any, store: Store, tmp_path: Path
+) -> None:
+    from costmodel.ingest.files import read_results
+
+    add_batches(api_env, 1)
+    saved = tmp_path / "results.jsonl"
+    saved.write_text("".join(line + "\n" for line in api_env.batch("msgbatch_000Fake").lines))
+    results = read_results(saved, batch_id="msgbatch_mine")
+    store.write_batch(results.batch_meta(), results)
+
+    report = pull(store, client=sdk_client, progress=False)
+    assert report.ok and [o.batch_id for o in report.duplicates] == ["msgbatch_000Fake"]
+    assert "the same requests as batch msgbatch_mine" in report.duplicates[0].reason
+    assert set(store.batches()["batch_id"]) == {"msgbatch_mine"} and len(store.requests()) == 40
+
+
+def test_stale_spools_of_dead_pulls_are_cleared(
+    api_env: FakeBatchesAPI, sdk_client: Any, store: Store
+) -> None:
+    add_batches(api_env, 1)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    stale = store.path.parent / f".{store.path.name}.spool-{dead.stdout.strip()}-abc"
+    stale.mkdir()
+    (stale / "msgbatch_000Fake.jsonl").write_text("message text")
+    alive = store.path.parent / f".{store.path.name}.spool-{os.getpid()}-live"
+    alive.mkdir()
+
+    assert pull(store, client=sdk_client, progress=False).ok
+    assert not stale.exists() and alive.exists()  # a running pull's spool is left alone
+    assert not list(store.path.parent.glob(f".{store.path.name}.spool-*-[!l]*"))

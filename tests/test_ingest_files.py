@@ -76,7 +76,7 @@ def test_fast_and_reference_readers_give_the_same_rows(results_file: MakeFile) -
 
 def test_non_succeeded_lines_are_kept_with_zero_tokens(tmp_path: Path) -> None:
     path = write_lines(
-        tmp_path / "r.jsonl",
+        tmp_path / "msgbatch_01R.jsonl",
         [
             errored_line("e-1", "overloaded_error"),
             bare_line("c-1", "canceled"),
@@ -100,7 +100,7 @@ def test_writes_without_a_ttl_breakdown_count_as_5_minute_writes(
     )
     current = usage_object(input_tokens=10, output_tokens=5, cache_write_5m=40, cache_write_1h=60)
     path = write_lines(
-        tmp_path / "r.jsonl",
+        tmp_path / "msgbatch_01R.jsonl",
         [
             succeeded_line("old", "claude-3-5-sonnet-20241022", legacy),
             succeeded_line("new", "claude-opus-4-6", current),
@@ -126,7 +126,8 @@ def test_chunks_are_bounded(results_file: MakeFile) -> None:
 
 def test_blank_lines_are_skipped(tmp_path: Path) -> None:
     path = write_lines(
-        tmp_path / "r.jsonl", [bare_line("a", "expired"), "", "   ", bare_line("b", "canceled")]
+        tmp_path / "msgbatch_01R.jsonl",
+        [bare_line("a", "expired"), "", "   ", bare_line("b", "canceled")],
     )
     results = read_results(path)
     assert len(rows_of(path)) == 2
@@ -134,13 +135,15 @@ def test_blank_lines_are_skipped(tmp_path: Path) -> None:
     assert results.validation.lines_read == 2
 
 
-def test_batch_id_comes_from_the_argument_else_the_file_name() -> None:
+def test_batch_id_comes_from_the_argument_else_a_msgbatch_file_name() -> None:
     assert batch_id_for("msgbatch_01abc_results.jsonl") == "msgbatch_01abc"
     assert (
         batch_id_for("/x/msgbatch_01Q7fVt3MzLbR2cX9wE4nKpA.jsonl")
         == "msgbatch_01Q7fVt3MzLbR2cX9wE4nKpA"
     )
-    assert batch_id_for("eval-run.results.jsonl") == "eval-run.results"
+    # Any other name is no batch id (two downloads named results.jsonl would be one batch).
+    with pytest.raises(IngestError, match="give the batch's id with --batch-id"):
+        batch_id_for("eval-run.results.jsonl")
 
 
 def test_an_explicit_batch_id_wins(results_file: MakeFile) -> None:
@@ -233,7 +236,7 @@ def test_a_refused_reimport_leaves_the_stored_batch_as_it_was(tmp_path: Path, st
 
 def test_many_bad_lines_are_counted_and_the_first_few_listed(tmp_path: Path) -> None:
     lines = [*GOOD] + [f"junk {i}" for i in range(12)]
-    path = write_lines(tmp_path / "r.jsonl", lines)
+    path = write_lines(tmp_path / "msgbatch_01R.jsonl", lines)
     with pytest.raises(IngestError) as refused:
         list(read_results(path))
     message = str(refused.value)
@@ -328,7 +331,7 @@ def test_valid_lines_round_trip_their_token_counts(usages: list[dict]) -> None:
         )
         lines.append((succeeded_line(f"r-{i}", "claude-opus-4-6", usage), u))
     with tempfile.TemporaryDirectory() as folder:
-        path = write_lines(Path(folder) / "r.jsonl", [line for line, _ in lines])
+        path = write_lines(Path(folder) / "msgbatch_01R.jsonl", [line for line, _ in lines])
         for per_line in (False, True):
             rows = rows_of(path, per_line=per_line).set_index("custom_id")
             for i, (_, u) in enumerate(lines):
@@ -398,7 +401,7 @@ def test_corrupted_files_give_rows_or_an_ingest_error_only(
 ) -> None:
     lines = mutate(BASE_LINES, mutations)
     with tempfile.TemporaryDirectory() as folder:
-        path = write_lines(Path(folder) / "r.jsonl", lines, final_newline=final_newline)
+        path = write_lines(Path(folder) / "msgbatch_01R.jsonl", lines, final_newline=final_newline)
         rows: pd.DataFrame | None
         try:
             rows = rows_of(path)
@@ -427,8 +430,8 @@ def test_corrupted_files_give_rows_or_an_ingest_error_only(
 
 
 def test_a_file_name_with_glob_characters_is_read_as_itself(tmp_path: Path) -> None:
-    write_lines(tmp_path / "a.jsonl", [bare_line("other", "expired")])
-    path = write_lines(tmp_path / "[a].jsonl", GOOD)
+    write_lines(tmp_path / "msgbatch_01Globa.jsonl", [bare_line("other", "expired")])
+    path = write_lines(tmp_path / "msgbatch_01Glob[a].jsonl", GOOD)
     assert sorted(rows_of(path)["custom_id"]) == sorted(f"req-{i}" for i in range(8))
 
 
@@ -438,3 +441,133 @@ def test_the_docstring_examples_hold() -> None:
     import costmodel.ingest.files
 
     assert doctest.testmod(costmodel.ingest.files).failed == 0
+
+
+# -- strict types, one verdict from both readers (issue 8, item 2) -------------------------------
+def typed_line(custom_id: object, model: object, counts: dict[str, object]) -> str:
+    usage = {"input_tokens": 10, "output_tokens": 2, **counts}
+    return json.dumps(
+        {
+            "custom_id": custom_id,
+            "result": {
+                "type": "succeeded",
+                "message": {"model": model, "usage": usage, "content": []},
+            },
+        }
+    )
+
+
+COERCED = {
+    "a fractional count": (typed_line("c", "claude-haiku-5-5", {"input_tokens": 1.5}), "1.5"),
+    "a whole float": (typed_line("c", "claude-haiku-5-5", {"output_tokens": 12.0}), "12.0"),
+    "a boolean count": (typed_line("c", "claude-haiku-5-5", {"input_tokens": True}), "true"),
+    "a count as text": (
+        typed_line("c", "claude-haiku-5-5", {"cache_read_input_tokens": "2000"}),
+        "'2000'",
+    ),
+    "a nested count as text": (
+        typed_line(
+            "c",
+            "claude-haiku-5-5",
+            {"cache_creation": {"ephemeral_1h_input_tokens": "5", "ephemeral_5m_input_tokens": 0}},
+        ),
+        "'5'",
+    ),
+    "a count too large": (
+        typed_line("c", "claude-haiku-5-5", {"input_tokens": 2**63}),
+        "too large",
+    ),
+    "a numeric custom_id": (
+        typed_line(12345, "claude-haiku-5-5", {}),
+        "custom_id: expected a string",
+    ),
+    "a numeric model": (typed_line("c", 4.5, {}), "message.model: expected a string"),
+}
+
+
+@pytest.mark.parametrize("case", list(COERCED))
+def test_a_coerced_value_is_refused_naming_the_line_whatever_else_the_file_holds(
+    tmp_path: Path, store, case: str
+) -> None:
+    bad, detail = COERCED[case]
+    path = write_lines(tmp_path / "msgbatch_01Strict.jsonl", [*GOOD[:3], bad, *GOOD[3:]])
+    for per_line in (False, True):
+        with pytest.raises(IngestError) as refused:
+            list(read_results(path, per_line=per_line))
+        assert "line 4:" in str(refused.value) and detail in str(refused.value)
+    results = read_results(path)
+    with pytest.raises(IngestError, match="line 4:"):
+        store.write_batch(results.batch_meta(), results)  # the store's SQL path
+    assert store.batches().empty
+
+
+# Every kind of JSON value a count, a custom id or a model might hold.
+ANY_JSON_VALUE = st.one_of(
+    st.integers(min_value=-5, max_value=10**6),
+    st.integers(min_value=2**62, max_value=2**66),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e20, max_value=1e20),
+    st.booleans(),
+    st.none(),
+    st.text(alphabet="0123456789.-ex", max_size=5),
+    st.sampled_from(["claude-haiku-5-5", "", 'a"b', "\\u00e9"]),
+    st.just([1]),
+    st.just({"n": 1}),
+)
+COUNT_KEYS = st.sampled_from(
+    ["input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"]
+)
+TYPED_LINE = st.one_of(
+    st.builds(
+        lambda key, value: typed_line("?", "claude-haiku-5-5", {key: value}),
+        COUNT_KEYS,
+        ANY_JSON_VALUE,
+    ),
+    st.builds(lambda value: typed_line(value, "claude-haiku-5-5", {}), ANY_JSON_VALUE),
+    st.builds(lambda value: typed_line("?", value, {}), ANY_JSON_VALUE),
+    st.builds(
+        lambda value: typed_line(
+            "?",
+            "claude-haiku-5-5",
+            {"server_tool_use": {"web_search_requests": value}, "service_tier": value},
+        ),
+        ANY_JSON_VALUE,
+    ),
+)
+
+
+def numbered(lines: list[str]) -> list[str]:
+    """Give the lines whose custom id is "?" unique ids, so only the values under test vary."""
+    return [
+        line.replace('"custom_id": "?"', f'"custom_id": "id-{n}"') for n, line in enumerate(lines)
+    ]
+
+
+def verdict(path: Path, *, per_line: bool) -> tuple[object, ...]:
+    try:
+        strict = sorted(map(tuple, rows_of(path, per_line=per_line).astype(str).values.tolist()))
+    except IngestError as refused:
+        strict = ["refused", str(refused)]
+    skipping = read_results(path, skip_invalid=True, per_line=per_line)
+    kept = [frame for frame in skipping]
+    accepted = sorted(map(tuple, pd.concat(kept).astype(str).values.tolist()) if kept else [])
+    v = skipping.validation
+    return strict, accepted, [(r.line, r.reason) for r in v.rejected], v.rejected_count
+
+
+@PROPERTY
+@given(st.lists(TYPED_LINE, min_size=1, max_size=6))
+def test_the_fast_and_per_line_readers_give_one_verdict(lines: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_lines(Path(folder) / "msgbatch_01Verdict.jsonl", [*GOOD[:2], *numbered(lines)])
+        fast = verdict(path, per_line=False)
+        reference = verdict(path, per_line=True)
+        assert fast == reference
+        # And the store's SQL path agrees: everything stored, or nothing.
+        with open_store(Path(folder) / "usage.duckdb") as store:
+            results = read_results(path)
+            try:
+                written = store.write_batch(results.batch_meta(), results)
+            except IngestError:
+                assert fast[0][0] == "refused" and store.batches().empty
+            else:
+                assert fast[0][:1] != ["refused"] and written.rows == len(fast[0])

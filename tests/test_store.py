@@ -345,7 +345,7 @@ def test_a_results_file_goes_into_the_store_by_sql(tmp_path: Path, store: Store)
     assert written.counts == {"succeeded": 1, "errored": 1, "canceled": 1, "expired": 1}
     assert results.validation.lines_read == 4
     batch = store.batches().iloc[0]
-    assert batch["source"] == "file:msgbatch_01Sql_results.jsonl"
+    assert batch["source"] == f"file:{path.resolve()}"  # the whole path: names can repeat
     assert str(batch["ended_at"]) == "2026-11-21 00:00:00"  # kept in UTC
     assert store.usage_frame()["date"].iloc[0] == pd.Timestamp("2026-11-21")
 
@@ -397,6 +397,7 @@ def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
         store.note_unavailable("msgbatch_01Old", "results not found (404)")
     con = duckdb.connect(str(path))
     con.execute("DROP TABLE unavailable_batches")
+    con.execute("ALTER TABLE batches DROP COLUMN digest")  # as version 1 made it
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
     with open_store(path, read_only=True) as store:  # a reader upgrades it too
@@ -405,3 +406,193 @@ def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
     with open_store(path) as store:
         store.note_unavailable("msgbatch_01Old", "results not found (404)")
         assert store.unavailable() == {"msgbatch_01Old"}
+
+
+# -- never a silent replacement (issue 8, item 1) -----------------------------------------------
+def write_file(path: Path, lines: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def lines_for(ids: list[str], *, input_tokens: int = 10) -> list[str]:
+    return [
+        succeeded_line(
+            i, "claude-haiku-5-5", usage_object(input_tokens=input_tokens, output_tokens=5)
+        )
+        for i in ids
+    ]
+
+
+def import_file(store: Store, path: Path, **options: object) -> object:
+    replace = bool(options.pop("replace", False))
+    results = read_results(path, **options)  # type: ignore[arg-type]
+    return store.write_batch(results.batch_meta(), results, replace=replace)
+
+
+def test_different_requests_under_a_stored_id_are_refused_naming_both_sources(
+    tmp_path: Path, store: Store
+) -> None:
+    first = write_file(tmp_path / "a" / "msgbatch_01Same_results.jsonl", lines_for(["x", "y"]))
+    second = write_file(tmp_path / "b" / "msgbatch_01Same_results.jsonl", lines_for(["z"]))
+    import_file(store, first)
+    before = store.requests()
+
+    with pytest.raises(IngestError) as refused:
+        import_file(store, second)
+    message = str(refused.value)
+    assert str(first.resolve()) in message and str(second.resolve()) in message
+    assert "--replace" in message and "nothing changed" in message
+    pd.testing.assert_frame_equal(before, store.requests())
+
+    replaced = import_file(store, second, replace=True)
+    assert (replaced.rows, replaced.replaced_rows) == (1, 2)
+    assert store.requests()["custom_id"].tolist() == ["z"]
+
+
+def test_the_same_requests_again_change_nothing_but_another_day_is_refused(
+    tmp_path: Path, store: Store
+) -> None:
+    path = write_file(tmp_path / "msgbatch_01Day.jsonl", lines_for(["x", "y"]))
+    import_file(store, path, created_at="2026-11-20")
+    stored = store.batches()
+
+    again = import_file(store, path, created_at="2026-11-20")
+    assert again.unchanged and again.rows == 2  # type: ignore[attr-defined]
+    assert import_file(store, path).unchanged  # type: ignore[attr-defined]  # no date: keeps it
+    pd.testing.assert_frame_equal(stored, store.batches())
+
+    with pytest.raises(IngestError, match=r"another created_at 2026-11-25 .*stored: 2026-11-20"):
+        import_file(store, path, created_at="2026-11-25")
+    assert store.usage_span()[0] == date(2026, 11, 20)
+
+
+def test_an_empty_results_file_is_refused_and_wipes_nothing(tmp_path: Path, store: Store) -> None:
+    path = write_file(tmp_path / "msgbatch_01Empty.jsonl", lines_for(["x"]))
+    import_file(store, path)
+    path.write_text("")
+    with pytest.raises(IngestError, match="no results lines"):
+        import_file(store, path)
+    with pytest.raises(IngestError, match="no results lines"):
+        import_file(store, path, replace=True)
+    assert store.requests()["custom_id"].tolist() == ["x"]
+    with pytest.raises(IngestError, match="no results lines"):
+        store.write_batch(meta("b9"), [])
+    assert set(store.batches()["batch_id"]) == {"msgbatch_01Empty"}
+
+
+def test_the_same_requests_under_another_id_are_not_counted_twice(
+    tmp_path: Path, store: Store
+) -> None:
+    lines = lines_for(["x", "y", "z"])
+    first = write_file(tmp_path / "msgbatch_01First.jsonl", lines)
+    import_file(store, first)
+    # The same lines in another order under another id: the same content.
+    second = write_file(tmp_path / "saved.jsonl", lines[::-1])
+    with pytest.raises(IngestError) as refused:
+        import_file(store, second, batch_id="msgbatch_01Second")
+    assert "the same requests as batch msgbatch_01First" in str(refused.value)
+    assert str(first.resolve()) in str(refused.value)
+    assert set(store.batches()["batch_id"]) == {"msgbatch_01First"}
+
+    # Two batches the API lists under two ids are two batches, even with equal requests.
+    store.write_batch(meta("api-1"), [rows("api-1", ["e"], result_type="expired")])
+    store.write_batch(meta("api-2"), [rows("api-2", ["e"], result_type="expired")])
+    assert {"api-1", "api-2"} <= set(store.batches()["batch_id"])
+
+
+def test_a_pulled_batch_and_its_saved_file_have_one_digest(tmp_path: Path, store: Store) -> None:
+    path = write_file(tmp_path / "msgbatch_01Twin.jsonl", lines_for(["a", "b"], input_tokens=7))
+    fast = import_file(store, path)
+    with open_store(tmp_path / "other.duckdb") as other:
+        per_line = other.write_batch(
+            {**meta("msgbatch_01Twin"), "created_at": datetime(2026, 1, 1)},
+            read_results(path, per_line=True, created_at="2026-01-01"),
+        )
+    assert fast.digest == per_line.digest and fast.digest.startswith("sha256:")  # type: ignore[attr-defined]
+    changed = write_file(tmp_path / "c" / "x.jsonl", lines_for(["a", "b"], input_tokens=8))
+    with pytest.raises(IngestError, match="different requests"):
+        import_file(store, changed, batch_id="msgbatch_01Twin")
+
+
+def test_a_version_2_store_gets_a_digest_for_every_batch(tmp_path: Path) -> None:
+    path = tmp_path / "v2.duckdb"
+    with open_store(path) as store:
+        written = store.write_batch(meta("b1"), [rows("b1", ["a", "b"])])
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE batches DROP COLUMN digest")
+    con.execute("ALTER TABLE unavailable_batches DROP COLUMN batch_created_at")
+    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+    with open_store(path, read_only=True) as store:  # a reader upgrades it too
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.batches()["digest"].tolist() == [written.digest]
+    with open_store(path) as store:
+        assert store.write_batch(meta("b1"), [rows("b1", ["a", "b"])]).unchanged
+
+
+# -- store paths (item 7) and creation on the first write (item 5) ------------------------------
+def test_a_sqlite_file_or_random_bytes_as_the_store_is_a_clear_error(tmp_path: Path) -> None:
+    import sqlite3
+
+    lite = tmp_path / "usage.sqlite"
+    with sqlite3.connect(lite) as con:
+        con.execute("CREATE TABLE t (x INTEGER)")
+    noise = tmp_path / "noise.duckdb"
+    noise.write_bytes(bytes(range(256)) * 64)
+    for path, kind in ((lite, "SQLite"), (noise, "")):
+        before = path.read_bytes()
+        for read_only in (False, True):
+            with pytest.raises(StoreError) as refused:
+                open_store(path, read_only=read_only)
+            message = str(refused.value)
+            assert message.startswith(str(path)) and "not a costmodel usage store" in message
+            assert kind in message and "xtension" not in message
+        assert path.read_bytes() == before  # untouched
+
+
+def test_duckdb_never_loads_an_extension_for_the_store(store: Store) -> None:
+    settings = store.query(
+        "SELECT name, value FROM duckdb_settings() WHERE name IN "
+        "('autoinstall_known_extensions', 'autoload_known_extensions')"
+    )
+    assert dict(zip(settings["name"], settings["value"], strict=True)) == {
+        "autoinstall_known_extensions": "false",
+        "autoload_known_extensions": "false",
+    }
+
+
+def test_a_store_opened_to_write_later_is_created_only_by_a_write(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "usage.duckdb"
+    with open_store(path, create=False) as store:
+        assert not store.exists and store.batches().empty and store.unavailable() == set()
+        with pytest.raises(IngestError):
+            store.write_batch(meta("b1"), [rows("b1", ["a", "a"])])  # refused: repeated id
+        assert not path.exists()
+    assert not path.exists()
+    with open_store(path, create=False) as store:
+        store.write_batch(meta("b1"), [rows("b1", ["a"])])
+        assert store.exists and path.exists()
+    with open_store(path, read_only=True) as store:
+        assert len(store.requests()) == 1
+    empty = tmp_path / "empty.duckdb"
+    empty.touch()  # what an older costmodel left after a failed pull
+    with open_store(empty, create=False) as store:
+        assert store.batches().empty
+    assert not empty.exists()
+
+
+def test_digests_from_another_duckdb_are_recomputed_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "usage.duckdb"
+    with open_store(path) as store:
+        written = store.write_batch(meta("b1"), [rows("b1", ["a", "b"])])
+    con = duckdb.connect(str(path))
+    # As if an older DuckDB, whose hash() differed, had made the digests.
+    con.execute("UPDATE batches SET digest = 'sha256:from-another-duckdb'")
+    con.execute("UPDATE meta SET value = 'hash/duckdb 0.0.0' WHERE key = 'digest_function'")
+    con.close()
+    with open_store(path) as store:
+        assert store.batches()["digest"].tolist() == [written.digest]
+        assert store.write_batch(meta("b1"), [rows("b1", ["a", "b"])]).unchanged
+        with pytest.raises(IngestError, match="not stored twice"):
+            store.write_batch(meta("b2", source="file:/x.jsonl"), [rows("b2", ["a", "b"])])
