@@ -7,7 +7,7 @@ import streamlit as st
 from costmodel import charts
 from costmodel.errors import CostModelError
 from costmodel.render import render as render_result
-from costmodel.ui import cache, price_override, scenario_picker, services
+from costmodel.ui import cache, messages, price_override, scenario_picker, services
 
 __all__ = ["CHOSEN_KEY", "render"]
 
@@ -50,7 +50,7 @@ def render() -> None:
         ]
         comparisons = services.compare_by_currency(runs)
     except CostModelError as error:
-        st.error(str(error))
+        messages.error(error)
         return
     for index, comparison in enumerate(comparisons):
         section = comparison.sections()[0]
@@ -66,7 +66,7 @@ def render() -> None:
                 "Requests": st.column_config.TextColumn(width="small"),
             },
         )
-        st.caption("Assumptions from " + ", ".join(f"`{name}`" for name in shown["File"]) + ".")
+        messages.text("Assumptions from " + ", ".join(shown["File"]) + ".")
         st.plotly_chart(
             charts.compare_chart(comparison.frame(), currency),
             config={"displaylogo": False},
