@@ -56,7 +56,7 @@ def _prediction(source: usage_source.UsageSource, since: date, until: date) -> N
         "The scenario's batch plan scaled to the same days, workload by workload, beside what "
         "the store measured for the job of the same name."
     )
-    offered = scenario_picker.options()
+    offered = scenario_picker.options(edited=True)
     labels = list(offered)
     percent, model = price_override.current()
     jobs, _ = cache.usage(source.path, "job", since, until, percent, model)

@@ -27,12 +27,17 @@ SHORT_HEADERS = {
 def render() -> None:
     st.title("Compare scenarios")
     st.caption(
-        "Bundled scenarios and any you uploaded in the explorer this session, at the prices "
-        "set in the sidebar. Scenarios in different currencies are compared in separate tables."
+        "Bundled scenarios, any you uploaded in the explorer this session, and every scenario "
+        "you edited there (marked edited), at the prices set in the sidebar. Scenarios in "
+        "different currencies are compared in separate tables."
     )
-    offered = scenario_picker.options()
+    offered = scenario_picker.options(edited=True)
+    # The worked examples, and every scenario edited this session beside its file.
+    default = list(offered)[:DEFAULT_COUNT] + [
+        label for label in offered if label.endswith(scenario_picker.EDITED_SUFFIX)
+    ]
     chosen = st.multiselect(
-        "Scenarios", list(offered), default=list(offered)[:DEFAULT_COUNT], key=CHOSEN_KEY
+        "Scenarios", list(offered), default=list(dict.fromkeys(default)), key=CHOSEN_KEY
     )
     if not chosen:
         st.info("Pick one or more scenarios to compare.")

@@ -1,4 +1,4 @@
-"""Headline figures as st.metric cards, in rows of four."""
+"""Headline figures as st.metric cards, in rows that wrap to the page's width."""
 
 from __future__ import annotations
 
@@ -9,13 +9,29 @@ import streamlit as st
 from costmodel.report import ScenarioRun
 from costmodel.ui import services
 
-__all__ = ["render", "render_headlines"]
+__all__ = ["card_width_px", "render", "render_headlines"]
+
+
+# A card wide enough for its figure in Streamlit's metric font (2.25rem: a digit is about
+# 0.5em, 18 px; 19 leaves room), plus the card's padding and border. Cards flow in a wrapping row: as many per
+# row as the page has room for, so a narrow window puts fewer in a row instead of cutting the
+# figures to "$41…".
+CHAR_PX = 19
+PADDING_PX = 40
+MIN_CARD_PX = 180
+
+
+def card_width_px(figures: Sequence[services.Headline]) -> int:
+    """One width for every card of a group: room for the longest figure and its label."""
+    longest = max((len(f.value) for f in figures), default=0)
+    return max(MIN_CARD_PX, CHAR_PX * longest + PADDING_PX)
 
 
 def render_headlines(figures: Sequence[services.Headline]) -> None:
-    for start in range(0, len(figures), 4):
-        for column, figure in zip(st.columns(4), figures[start : start + 4], strict=False):
-            column.metric(
+    width = card_width_px(figures)
+    with st.container(horizontal=True, wrap=True, gap="small"):
+        for figure in figures:
+            st.metric(
                 figure.label,
                 figure.value,
                 delta=figure.delta,
@@ -23,6 +39,7 @@ def render_headlines(figures: Sequence[services.Headline]) -> None:
                 help=figure.help,
                 delta_arrow=figure.delta_arrow,  # type: ignore[arg-type]
                 border=True,
+                width=width,
             )
 
 

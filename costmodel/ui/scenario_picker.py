@@ -9,7 +9,7 @@ each located as ``FILE:LINE: field: ...``, and the previous choice stays on scre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
@@ -68,9 +68,10 @@ def options(*, edited: bool = False) -> dict[str, Choice]:
         with_edits[label] = choice
         if choice.key in changes:
             edited_label = label + EDITED_SUFFIX
-            with_edits[edited_label] = Choice(
-                f"{choice.key}:edited", edited_label, changes[choice.key]
-            )
+            scenario = changes[choice.key]
+            # Named apart, so a table or chart never shows two rows of one name.
+            renamed = replace(scenario, name=scenario.name + EDITED_SUFFIX)
+            with_edits[edited_label] = Choice(f"{choice.key}:edited", edited_label, renamed)
     return with_edits
 
 

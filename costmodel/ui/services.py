@@ -465,6 +465,11 @@ def _shown(value: object, fmt: Any) -> str:
 
 
 _PUNCTUATION: Final = re.compile(r"([!-/:-@\[-`{-~])")
+# GitHub-flavoured markdown turns bare URLs and e-mail addresses into links after escapes are
+# read, so an escape cannot stop it: a word joiner (U+2060, invisible, zero width) inside the
+# pattern does. Applied after escaping, so the patterns see the escaped text.
+_AUTOLINK: Final = re.compile(r"(?i)(https?|www|ftp)(?=\\[:.])|(?=\\@)")
+WORD_JOINER: Final = "\u2060"
 
 
 def plain_text(text: str) -> str:
@@ -473,14 +478,18 @@ def plain_text(text: str) -> str:
     Streamlit renders those as markdown: a scenario's description, a workload's name or a file
     name could otherwise load a remote image (``![x](http://...)``), make a live link, run
     maths between dollar signs or start a list. CommonMark reads a backslash before any ASCII
-    punctuation as that character itself, so escaping every one leaves no markup at all.
+    punctuation as that character itself, so escaping every one leaves no markup at all; a
+    bare URL or e-mail address gets an invisible word joiner so that it is not made a link.
 
     >>> print(plain_text("$99 a month, *5* off"))
     \$99 a month\, \*5\* off
-    >>> print(plain_text("![x](http://127.0.0.1/a.png) <b>"))
-    \!\[x\]\(http\:\/\/127\.0\.0\.1\/a\.png\) \<b\>
+    >>> print(plain_text("![x](127.0.0.1/a.png) <b>"))
+    \!\[x\]\(127\.0\.0\.1\/a\.png\) \<b\>
+    >>> plain_text("http://x") == "http" + WORD_JOINER + r"\:\/\/x"
+    True
     """
-    return _PUNCTUATION.sub(r"\\\1", str(text))
+    escaped = _PUNCTUATION.sub(r"\\\1", str(text))
+    return _AUTOLINK.sub(lambda m: (m.group(1) or "") + WORD_JOINER, escaped)
 
 
 def error_line(error: BaseException) -> str:
