@@ -39,9 +39,9 @@ from costmodel.scenario import (
     Currency,
     Scenario,
     Volume,
-    Workload,
     usage_for_plan,
 )
+from costmodel.usage import usage_frame
 
 __all__ = [
     "DEFAULT_FACTORS",
@@ -112,39 +112,65 @@ def _pricing_day(scenario: Scenario, on: date | None) -> date:
 
 def _workload_costs(
     scenario: Scenario,
-    workloads: Sequence[Workload],
     catalogue: Catalogue,
     *,
     on: date,
     fx: Currency | None,
+    variants: Sequence[tuple[int, str, float]] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each workload's monthly cost all synchronous and all through batch, in one pass.
 
     Cost is linear in the volume and in the batch share (every request is priced alone), so
     these two figures per workload give any volume factor and any share by arithmetic: a curve
     point or a tornado bar never prices the whole scenario again. Only a change to the tokens
-    per request (which can cross a long-context threshold) needs pricing, one row per variant.
+    per request (which can cross a long-context threshold) needs pricing: each of
+    ``variants``, (workload index, per-request field, value), is one more row after the
+    scenario's own workloads.
     """
-    if not workloads:
+    workloads = scenario.workloads
+    n, extra = len(workloads), len(variants)
+    if n == 0:
         return np.zeros(0), np.zeros(0)
+    # The usage frame is built column by column (not a Workload per variant): for a thousand
+    # workloads and their variants, copying dataclasses cost more than the pricing.
+    rows = np.concatenate([np.arange(n), np.array([v[0] for v in variants], dtype=int)])
     days = scenario.days_per_month
-    combined = replace(
-        scenario,
-        workloads=tuple(
-            replace(w, requests=Volume(w.requests.per_month(days), "month"), batch_share=1.0)
-            for w in workloads
-        ),
-        business=None,
+    columns: dict[str, np.ndarray] = {
+        "model": np.array([w.model for w in workloads], dtype=object)[rows],
+        "requests": np.array([w.requests.per_month(days) for w in workloads])[rows],
+        "inference_geo": np.array([w.inference_geo for w in workloads], dtype=object)[rows],
+    }
+    for field, column in _USAGE_OF_FIELD.items():
+        values = np.array([float(getattr(w, field)) for w in workloads])[rows]
+        for offset, (_, name, value) in enumerate(variants):
+            if name == field:
+                values[n + offset] = value
+        columns[column] = values
+    total = n + extra
+    usage = usage_frame(
+        pd.DataFrame(
+            {
+                **{name: np.concatenate([values, values]) for name, values in columns.items()},
+                "tier": np.array(["standard"] * total + ["batch"] * total, dtype=object),
+                "speed": np.full(2 * total, "standard", dtype=object),
+            }
+        )
     )
-    sync_usage = usage_for_plan(combined, "sync")
-    batch_usage = usage_for_plan(combined, "batch")
-    usage = pd.concat([sync_usage, batch_usage], ignore_index=True)
     priced = price_usage(usage, catalogue, on=on, context=scenario.source, validate=False)
     rate = float(fx.per_usd) if fx else 1.0
     cost = priced.costs["cost_contracted"].to_numpy() * rate
-    n = len(sync_usage)
-    # The batch frame has two rows per workload (batch, then standard at zero requests).
-    return cost[:n], cost[n::2] + cost[n + 1 :: 2]
+    return cost[:total], cost[total:]
+
+
+# A workload's per-request fields and the usage-frame columns they fill.
+_USAGE_OF_FIELD: Final = {
+    "input_tokens": "input_tokens",
+    "output_tokens": "output_tokens",
+    "cache_write_tokens": "cache_write_5m_tokens",
+    "cache_write_1h_tokens": "cache_write_1h_tokens",
+    "cache_read_tokens": "cache_read_tokens",
+    "web_search_requests": "web_search_requests",
+}
 
 
 @dataclass(frozen=True)
@@ -232,9 +258,7 @@ def volume_curve(
     catalogue = catalogue or catalogue_for(scenario)
     factors = np.asarray(factors, dtype="float64")
     fx = fx or scenario.currency
-    sync, batch = _workload_costs(
-        scenario, scenario.workloads, catalogue, on=_pricing_day(scenario, on), fx=fx
-    )
+    sync, batch = _workload_costs(scenario, catalogue, on=_pricing_day(scenario, on), fx=fx)
     return _volume_frame(scenario, factors, _base(sync, batch, scenario), _currency_code(fx))
 
 
@@ -329,9 +353,7 @@ def batch_share_curve(
     shares = np.asarray(shares, dtype="float64")
     _check_shares(shares)
     fx = fx or scenario.currency
-    sync, batch = _workload_costs(
-        scenario, scenario.workloads, catalogue, on=_pricing_day(scenario, on), fx=fx
-    )
+    sync, batch = _workload_costs(scenario, catalogue, on=_pricing_day(scenario, on), fx=fx)
     return _share_frame(scenario, shares, _base(sync, batch, scenario), _currency_code(fx))
 
 
@@ -386,13 +408,13 @@ def _tornado_variations(scenario: Scenario, step: float) -> list[_Variation]:
     return rows
 
 
-def _repriced(scenario: Scenario, variations: Sequence[_Variation]) -> list[Workload]:
-    """The workload variants whose tokens per request change: the only ones priced again."""
+def _repriced(scenario: Scenario, variations: Sequence[_Variation]) -> list[tuple[int, str, float]]:
+    """The variants whose tokens per request change, (workload, field, value): the only ones
+    priced again, low then high."""
     out = []
     for v in variations:
         if v.index is not None and v.field in PER_REQUEST_COUNTS:
-            w = scenario.workloads[v.index]
-            out += [replace(w, **{v.field: v.low}), replace(w, **{v.field: v.high})]
+            out += [(v.index, v.field, v.low), (v.index, v.field, v.high)]
     return out
 
 
@@ -493,7 +515,7 @@ def tornado(
     extra = _repriced(scenario, variations)
     n = len(scenario.workloads)
     sync, batch = _workload_costs(
-        scenario, [*scenario.workloads, *extra], catalogue, on=_pricing_day(scenario, on), fx=fx
+        scenario, catalogue, on=_pricing_day(scenario, on), fx=fx, variants=extra
     )
     base = _base(sync[:n], batch[:n], scenario)
     return _tornado_frame(scenario, step, variations, base, sync[n:], batch[n:], _currency_code(fx))
@@ -572,9 +594,7 @@ def analyse(
     variations = _tornado_variations(scenario, step)
     extra = _repriced(scenario, variations)
     n = len(scenario.workloads)
-    sync, batch = _workload_costs(
-        scenario, [*scenario.workloads, *extra], catalogue, on=run.price_date, fx=run.fx
-    )
+    sync, batch = _workload_costs(scenario, catalogue, on=run.price_date, fx=run.fx, variants=extra)
     base = _base(sync[:n], batch[:n], scenario)
     return ScenarioAnalysis(
         run=run,

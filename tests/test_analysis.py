@@ -287,7 +287,7 @@ def test_tornado_of_many_workloads_equals_sensitivity() -> None:
     fast = tornado(s, CATALOGUE)
     slow = sensitivity(s, _slow_figure, step=0.2)
     assert sorted(fast["input"]) == sorted(slow["input"])
-    merged = fast.set_index("input").join(slow.set_index("input"), rsuffix="_slow")
+    merged = fast.merge(slow, on="input", suffixes=("", "_slow"))
     for column in SENSITIVITY_COLUMNS[1:]:
         np.testing.assert_allclose(merged[column], merged[f"{column}_slow"], rtol=1e-9, atol=1e-9)
 
