@@ -264,7 +264,8 @@ def test_analyse_prices_a_number_of_rows_linear_in_the_workloads(
     for n in (10, 40):
         priced_rows.clear()
         analyse(_many_workloads(n), CATALOGUE)
-        # One pass: the base workloads and two variants per token count set, 3 rows each.
+        # One pass: each workload and two variants per token count set, a sync and a batch row
+        # each (the old code priced every workload again for every point: quadratic).
         assert len(priced_rows) == 1
         assert priced_rows[0] <= 3 * n * (1 + 2 * 3)
 

@@ -2,8 +2,12 @@
 
 Reads a headline figure from the explorer and saves a full-page screenshot to
 tests/artifacts/dashboard.png (and to docs/dashboard.png when UPDATE_SCREENSHOT=1, for the
-README); then opens the actual-usage page on the demo store and saves
-tests/artifacts/actual-usage.png. Skipped only when Debian's chromium is not installed.
+README); opens the actual-usage page on the demo store and saves
+tests/artifacts/actual-usage.png. Then what a user's browser must never see (issue 8, items
+13-18): a traceback, markup from a file (a local listener counts every request a file's
+content could cause), a request beyond this computer, two upload limits, edits lost on a page
+change, and headline figures cut short at 800, 1024 or 1280 px with the sidebar open.
+Skipped only when Debian's chromium is not installed.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
 SCREENSHOT = ARTIFACTS / "dashboard.png"
-USAGE_SCREENSHOT = ARTIFACTS / "actual-usage.png"
 USAGE_SCREENSHOT = ARTIFACTS / "actual-usage.png"
 README_SCREENSHOT = ROOT / "docs" / "dashboard.png"
 CHROMIUM_ARGS = [
