@@ -1,18 +1,19 @@
 """What-if curves around one scenario, for the dashboard's charts and the notebooks. Pure.
 
-Every function here answers "what if one assumption moved?" by pricing many variants of a
-scenario. The variants are laid side by side as the workloads of one combined scenario, turned
-into usage by :func:`~costmodel.scenario.usage_for_plan` and priced in a single
-:func:`~costmodel.pricing.price_usage` call: a curve of 25 points costs about as much as one
-run, which keeps the dashboard's recompute under 100 ms.
+Every function here answers "what if one assumption moved?". Cost is linear in a workload's
+volume and in its batch share, so each workload is priced once (all sync, all batch) and every
+curve point and tornado bar is arithmetic on those figures; only a change in tokens per request
+(which can cross a long-context threshold) prices that one workload again. All of it is one
+:func:`~costmodel.pricing.price_usage` call whose size is linear in the workloads, which keeps
+the dashboard's recompute well under a second for a thousand workloads.
 
 Figures follow :func:`~costmodel.report.run_scenario` exactly: contracted costs where the
 catalogue carries a contract, converted with the scenario's currency, and gross margin from
-:func:`~costmodel.margin.margin_impact`. At factor 1 (or at the scenario's own batch share) a
+:func:`~costmodel.margin.margin_impact`. At factor 1 (or at the plan's own batch shares) a
 curve point equals the run's figures.
 
 - :func:`volume_curve`: cost and gross margin from 10% to 10x today's volume.
-- :func:`batch_share_curve`: savings and margin as every workload's batch share goes 0 to 1.
+- :func:`batch_share_curve`: savings and margin as the workloads the plan batches go 0 to 1.
 - :func:`tornado`: which input moves the result most, each moved 20% down and up alone.
 - :func:`waterfall_steps`: revenue -> other COGS -> inference -> gross profit, both plans.
 - :func:`analyse`: the run and all of the above, the dashboard's one recompute.
@@ -30,10 +31,18 @@ import numpy as np
 import pandas as pd
 
 from costmodel.catalogue import Catalogue
-from costmodel.margin import margin_impact, sensitivity
+from costmodel.margin import SENSITIVITY_COLUMNS, margin_impact
 from costmodel.pricing import price_usage
 from costmodel.report import ScenarioRun, catalogue_for, run_scenario
-from costmodel.scenario import Business, Currency, Scenario, Volume, usage_for_plan
+from costmodel.scenario import (
+    PER_REQUEST_COUNTS,
+    Business,
+    Currency,
+    Scenario,
+    Volume,
+    usage_for_plan,
+)
+from costmodel.usage import usage_frame
 
 __all__ = [
     "DEFAULT_FACTORS",
@@ -102,6 +111,88 @@ def _pricing_day(scenario: Scenario, on: date | None) -> date:
     return on or scenario.price_date or date.today()
 
 
+def _workload_costs(
+    scenario: Scenario,
+    catalogue: Catalogue,
+    *,
+    on: date,
+    fx: Currency | None,
+    variants: Sequence[tuple[int, str, float]] = (),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each workload's monthly cost all synchronous and all through batch, in one pass.
+
+    Cost is linear in the volume and in the batch share (every request is priced alone), so
+    these two figures per workload give any volume factor and any share by arithmetic: a curve
+    point or a tornado bar never prices the whole scenario again. Only a change to the tokens
+    per request (which can cross a long-context threshold) needs pricing: each of
+    ``variants``, (workload index, per-request field, value), is one more row after the
+    scenario's own workloads.
+    """
+    workloads = scenario.workloads
+    n, extra = len(workloads), len(variants)
+    if n == 0:
+        return np.zeros(0), np.zeros(0)
+    # The usage frame is built column by column (not a Workload per variant): for a thousand
+    # workloads and their variants, copying dataclasses cost more than the pricing.
+    rows = np.concatenate([np.arange(n), np.array([v[0] for v in variants], dtype=int)])
+    days = scenario.days_per_month
+    columns: dict[str, np.ndarray] = {
+        "model": np.array([w.model for w in workloads], dtype=object)[rows],
+        "requests": np.array([w.requests.per_month(days) for w in workloads])[rows],
+        "inference_geo": np.array([w.inference_geo for w in workloads], dtype=object)[rows],
+    }
+    for field, column in _USAGE_OF_FIELD.items():
+        values = np.array([float(getattr(w, field)) for w in workloads])[rows]
+        for offset, (_, name, value) in enumerate(variants):
+            if name == field:
+                values[n + offset] = value
+        columns[column] = values
+    total = n + extra
+    usage = usage_frame(
+        pd.DataFrame(
+            {
+                **{name: np.concatenate([values, values]) for name, values in columns.items()},
+                "tier": np.array(["standard"] * total + ["batch"] * total, dtype=object),
+                "speed": np.full(2 * total, "standard", dtype=object),
+            }
+        )
+    )
+    priced = price_usage(usage, catalogue, on=on, context=scenario.source, validate=False)
+    rate = float(fx.per_usd) if fx else 1.0
+    cost = priced.costs["cost_contracted"].to_numpy() * rate
+    return cost[:total], cost[total:]
+
+
+# A workload's per-request fields and the usage-frame columns they fill.
+_USAGE_OF_FIELD: Final = {
+    "input_tokens": "input_tokens",
+    "output_tokens": "output_tokens",
+    "cache_write_tokens": "cache_write_5m_tokens",
+    "cache_write_1h_tokens": "cache_write_1h_tokens",
+    "cache_read_tokens": "cache_read_tokens",
+    "web_search_requests": "web_search_requests",
+}
+
+
+@dataclass(frozen=True)
+class _Base:
+    """A scenario's workloads priced once: the figures every curve and bar is built from."""
+
+    sync: np.ndarray  # per workload, monthly, everything synchronous
+    batch: np.ndarray  # per workload, monthly, everything through the Batches API
+    share: np.ndarray  # per workload, the batch plan's share
+
+    @property
+    def plan(self) -> np.ndarray:
+        """Per workload, the batch plan's monthly cost."""
+        return self.share * self.batch + (1 - self.share) * self.sync
+
+
+def _base(sync: np.ndarray, batch: np.ndarray, scenario: Scenario) -> _Base:
+    shares = np.array([w.batch_share for w in scenario.workloads], dtype="float64")
+    return _Base(sync, batch, shares)
+
+
 def _margins(
     business: Business | None, sync: np.ndarray, batch: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -143,25 +234,11 @@ def _currency_code(fx: Currency | None) -> str:
 
 
 # -- curves -----------------------------------------------------------------------------------
-# Each analysis is split in two: the variants it prices, and the frame it builds from their
-# costs. The public functions price their own variants; analyse() prices all of them at once.
-def _volume_variants(scenario: Scenario, factors: np.ndarray) -> list[Scenario]:
-    base = _monthly(scenario)
-    return [
-        replace(
-            scenario,
-            workloads=tuple(
-                replace(w, requests=Volume(v.count * factor, "month"))
-                for w, v in zip(scenario.workloads, base, strict=True)
-            ),
-        )
-        for factor in factors
-    ]
-
-
 def _volume_frame(
-    scenario: Scenario, factors: np.ndarray, sync: np.ndarray, batch: np.ndarray, currency: str
+    scenario: Scenario, factors: np.ndarray, base: _Base, currency: str
 ) -> pd.DataFrame:
+    sync = factors * float(base.sync.sum())
+    batch = factors * float(base.plan.sum())
     margin_sync, margin_batch = _margins(scenario.business, sync, batch)
     frame = pd.DataFrame(
         {
@@ -201,26 +278,30 @@ def volume_curve(
     catalogue = catalogue or catalogue_for(scenario)
     factors = np.asarray(factors, dtype="float64")
     scenario, fx = _business_in(scenario, fx), fx or scenario.currency
-    variants = _volume_variants(scenario, factors)
-    sync, batch = plan_costs(variants, catalogue, on=_pricing_day(scenario, on), fx=fx)
-    return _volume_frame(scenario, factors, sync, batch, _currency_code(fx))
+    sync, batch = _workload_costs(scenario, catalogue, on=_pricing_day(scenario, on), fx=fx)
+    return _volume_frame(scenario, factors, _base(sync, batch, scenario), _currency_code(fx))
 
 
-def _share_variants(scenario: Scenario, shares: np.ndarray) -> list[Scenario]:
+def _check_shares(shares: np.ndarray) -> None:
     if ((shares < 0) | (shares > 1)).any():
         raise ValueError("shares: expected values from 0 to 1")
-    return [
-        replace(
-            scenario,
-            workloads=tuple(replace(w, batch_share=float(share)) for w in scenario.workloads),
-        )
-        for share in shares
-    ]
 
 
 def _share_frame(
-    scenario: Scenario, shares: np.ndarray, sync: np.ndarray, batch: np.ndarray, currency: str
+    scenario: Scenario, shares: np.ndarray, base: _Base, currency: str
 ) -> pd.DataFrame:
+    _check_shares(shares)
+    # Only the workloads the plan batches at all move: a workload at share 0 (live chat, say)
+    # stays synchronous at every point. A plan that batches nothing varies every workload.
+    varied = base.share > 0
+    batches_nothing = not varied.any()
+    if batches_nothing:
+        varied = np.ones(len(base.share), dtype=bool)
+    fixed_cost = float(base.plan[~varied].sum())
+    varied_sync = float(base.sync[varied].sum())
+    varied_batch = float(base.batch[varied].sum())
+    sync = np.full(len(shares), float(base.sync.sum()))
+    batch = fixed_cost + shares * varied_batch + (1 - shares) * varied_sync
     margin_sync, margin_batch = _margins(scenario.business, sync, batch)
     savings = sync - batch
     safe_sync = np.where(sync > 0, sync, 1.0)
@@ -235,8 +316,33 @@ def _share_frame(
             "gross_margin_batch_pct": margin_batch,
         }
     )
-    frame.attrs["currency"] = currency
+    frame.attrs.update(
+        currency=currency,
+        varied=tuple(w.name for w, moved in zip(scenario.workloads, varied, strict=True) if moved),
+        fixed=tuple(
+            w.name for w, moved in zip(scenario.workloads, varied, strict=True) if not moved
+        ),
+        batches_nothing=batches_nothing,
+        plan_share=_plan_share(base, varied),
+        plan_cost_batch=float(base.plan.sum()),
+    )
     return frame
+
+
+def _plan_share(base: _Base, varied: np.ndarray) -> float:
+    """Where the modelled plan sits on the curve: the share that saves what the plan saves.
+
+    Savings are linear in the share, so the plan (each varied workload at its own share) lies
+    on the curve at its savings-weighted mean share; with one share for all, at that share.
+    """
+    shares = base.share[varied]
+    if len(shares) and (shares == shares[0]).all():
+        return float(shares[0])
+    gain = (base.sync - base.batch)[varied]
+    total = float(gain.sum())
+    if total <= 0:
+        return float(shares.mean()) if len(shares) else 0.0
+    return float((shares * gain).sum() / total)
 
 
 def batch_share_curve(
@@ -247,10 +353,15 @@ def batch_share_curve(
     on: date | None = None,
     fx: Currency | None = None,
 ) -> pd.DataFrame:
-    """Savings and gross margin with every workload's batch share set to each share.
+    """Savings and gross margin as the workloads the plan batches go from 0 to all batch.
+
+    Only workloads with a batch share above 0 move (together, to each share); the others stay
+    synchronous, as the plan keeps them. A plan that batches nothing moves every workload.
 
     Columns: share, cost_sync, cost_batch, savings, savings_pct, gross_margin_sync_pct,
-    gross_margin_batch_pct (NaN without a business block); ``attrs["currency"]``.
+    gross_margin_batch_pct (NaN without a business block). ``attrs``: ``currency``,
+    ``varied`` and ``fixed`` (workload names), ``batches_nothing``, ``plan_share`` (where the
+    modelled plan lies on the curve) and ``plan_cost_batch``.
 
     >>> from costmodel.scenario import parse_scenario
     >>> s = parse_scenario("name: s\\nworkloads: [{name: w, model: claude-3-5-sonnet, "
@@ -260,39 +371,137 @@ def batch_share_curve(
     """
     catalogue = catalogue or catalogue_for(scenario)
     shares = np.asarray(shares, dtype="float64")
+    _check_shares(shares)
     scenario, fx = _business_in(scenario, fx), fx or scenario.currency
-    variants = _share_variants(scenario, shares)
-    sync, batch = plan_costs(variants, catalogue, on=_pricing_day(scenario, on), fx=fx)
-    return _share_frame(scenario, shares, sync, batch, _currency_code(fx))
+    sync, batch = _workload_costs(scenario, catalogue, on=_pricing_day(scenario, on), fx=fx)
+    return _share_frame(scenario, shares, _base(sync, batch, scenario), _currency_code(fx))
 
 
-def _tornado_variants(scenario: Scenario, step: float) -> list[Scenario]:
-    """The scenarios :func:`~costmodel.margin.sensitivity` asks about, in the order it asks."""
-    wanted: list[Scenario] = []
+# -- the tornado ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Variation:
+    """One tornado row: an input moved down and up, as :func:`margin.sensitivity` moves it."""
 
-    def record(variant: Scenario) -> float:
-        wanted.append(variant)
-        return 0.0
+    label: str
+    low: float
+    high: float
+    index: int | None = None  # the workload; None for a business input
+    field: str = ""  # volume, a per-request count, batch_share, or a business field
 
-    sensitivity(scenario, record, step=step)
-    return wanted
+
+def _tornado_variations(scenario: Scenario, step: float) -> list[_Variation]:
+    """The inputs :func:`~costmodel.margin.sensitivity` varies, in its order, with its values."""
+    if not 0 < step < 1:
+        raise ValueError(f"step: got {step!r}; expected a fraction between 0 and 1, such as 0.2")
+    low_factor, high_factor = 1 - step, 1 + step
+    rows: list[_Variation] = []
+    for index, w in enumerate(scenario.workloads):
+        count = w.requests.count
+        if count:
+            rows.append(
+                _Variation(
+                    f"{w.name}: volume", count * low_factor, count * high_factor, index, "volume"
+                )
+            )
+        for name in PER_REQUEST_COUNTS:
+            value = getattr(w, name)
+            if value:
+                rows.append(
+                    _Variation(
+                        f"{w.name}: {name}", value * low_factor, value * high_factor, index, name
+                    )
+                )
+        if w.batch_share:
+            low = min(1.0, max(0.0, w.batch_share * low_factor))
+            high = min(1.0, max(0.0, w.batch_share * high_factor))
+            rows.append(_Variation(f"{w.name}: batch_share", low, high, index, "batch_share"))
+    business = scenario.business
+    if business is not None:
+        for name in ("revenue", "other_cogs"):
+            value = getattr(business, name)
+            if value:
+                rows.append(
+                    _Variation(
+                        f"business: {name}", value * low_factor, value * high_factor, None, name
+                    )
+                )
+    return rows
+
+
+def _repriced(scenario: Scenario, variations: Sequence[_Variation]) -> list[tuple[int, str, float]]:
+    """The variants whose tokens per request change, (workload, field, value): the only ones
+    priced again, low then high."""
+    out = []
+    for v in variations:
+        if v.index is not None and v.field in PER_REQUEST_COUNTS:
+            out += [(v.index, v.field, v.low), (v.index, v.field, v.high)]
+    return out
 
 
 def _tornado_frame(
     scenario: Scenario,
     step: float,
-    variants: Sequence[Scenario],
-    sync: np.ndarray,
-    batch: np.ndarray,
+    variations: Sequence[_Variation],
+    base: _Base,
+    repriced_sync: np.ndarray,
+    repriced_batch: np.ndarray,
     currency: str,
 ) -> pd.DataFrame:
-    figures = {
-        variant: _studied_figure(variant.business, float(cost_sync), float(cost_batch))
-        for variant, cost_sync, cost_batch in zip(variants, sync, batch, strict=True)
-    }
-    frame = sensitivity(scenario, figures.__getitem__, step=step)
+    n = len(variations)
+    total_sync, total_plan = float(base.sync.sum()), float(base.plan.sum())
+    plan_sync = np.full((n, 2), total_sync)  # (low, high) sync-plan cost of each variation
+    plan_batch = np.full((n, 2), total_plan)
+    revenue = np.full((n, 2), scenario.business.revenue if scenario.business else np.nan)
+    other = np.full((n, 2), scenario.business.other_cogs if scenario.business else np.nan)
+    priced = 0
+    for row, v in enumerate(variations):
+        if v.index is None:
+            target = revenue if v.field == "revenue" else other
+            target[row] = (v.low, v.high)
+            continue
+        i = v.index
+        s, b, share = base.sync[i], base.batch[i], base.share[i]
+        old = share * b + (1 - share) * s
+        if v.field == "volume":
+            count = scenario.workloads[i].requests.count
+            for side, value in enumerate((v.low, v.high)):
+                f = value / count
+                plan_sync[row, side] = total_sync - s + s * f
+                plan_batch[row, side] = total_plan - old + (share * b + (1 - share) * s) * f
+        elif v.field == "batch_share":
+            for side, value in enumerate((v.low, v.high)):
+                plan_batch[row, side] = total_plan - old + value * b + (1 - value) * s
+        else:
+            for side in (0, 1):
+                s2, b2 = repriced_sync[priced], repriced_batch[priced]
+                priced += 1
+                plan_sync[row, side] = total_sync - s + s2
+                plan_batch[row, side] = total_plan - old + share * b2 + (1 - share) * s2
     has_margin = scenario.business is not None
+    if has_margin:
+        # As MarginImpact.gross_margin_batch_pct: (revenue - (other COGS + inference)) / revenue.
+        results = (revenue - (other + plan_batch)) / revenue * 100
+        base_result = _studied_figure(scenario.business, total_sync, total_plan)
+    else:
+        results = plan_batch
+        base_result = total_plan
+    frame = pd.DataFrame(
+        {
+            "input": [v.label for v in variations],
+            "low_value": [v.low for v in variations],
+            "high_value": [v.high for v in variations],
+            "low_result": results[:, 0] if n else [],
+            "high_result": results[:, 1] if n else [],
+        },
+        columns=list(SENSITIVITY_COLUMNS[:-1]),
+    )
+    frame["swing"] = (frame["high_result"] - frame["low_result"]).abs().astype("float64")
+    # Equal swings keep their input order (a stable sort), as margin.sensitivity's do; the
+    # key is rounded so that float noise from adding instead of re-summing cannot reorder them.
+    order = np.argsort(-np.round(frame["swing"].to_numpy(), 8), kind="stable")
+    frame = frame.iloc[order].reset_index(drop=True)
     frame.attrs.update(
+        base_result=float(base_result),
         measure="Batch-plan gross margin" if has_margin else "Batch-plan monthly cost",
         unit="percent" if has_margin else "money",
         currency=currency,
@@ -316,15 +525,20 @@ def tornado(
     sorted by swing, largest first; ``attrs`` holds ``base_result``, ``measure`` (the figure's
     name), ``unit`` ("percent" or "money"), ``currency`` and ``step``.
 
-    :func:`~costmodel.margin.sensitivity` asks for one figure at a time; it runs twice here:
-    once to learn which variants it wants, then, after pricing them all in one pass, to read
-    their figures.
+    The rows are :func:`~costmodel.margin.sensitivity`'s, but the work is linear in the
+    workloads: a volume or share change is arithmetic on the workload's own cost, and only a
+    change in tokens per request prices that one workload again (all of them in one pass).
     """
     catalogue = catalogue or catalogue_for(scenario)
     scenario, fx = _business_in(scenario, fx), fx or scenario.currency
-    variants = _tornado_variants(scenario, step)
-    sync, batch = plan_costs(variants, catalogue, on=_pricing_day(scenario, on), fx=fx)
-    return _tornado_frame(scenario, step, variants, sync, batch, _currency_code(fx))
+    variations = _tornado_variations(scenario, step)
+    extra = _repriced(scenario, variations)
+    n = len(scenario.workloads)
+    sync, batch = _workload_costs(
+        scenario, catalogue, on=_pricing_day(scenario, on), fx=fx, variants=extra
+    )
+    base = _base(sync[:n], batch[:n], scenario)
+    return _tornado_frame(scenario, step, variations, base, sync[n:], batch[n:], _currency_code(fx))
 
 
 def _studied_figure(business: Business | None, cost_sync: float, cost_batch: float) -> float:
@@ -389,26 +603,23 @@ def analyse(
 ) -> ScenarioAnalysis:
     """The run, the volume and batch-share curves, the tornado and the waterfall.
 
-    The curves' and the tornado's variants are priced together in one pass.
+    The curves and the tornado are priced together in one pass whose size is linear in the
+    workloads: each workload once, plus one row per tokens-per-request variant.
     """
     catalogue = catalogue or catalogue_for(scenario)
     run = run_scenario(scenario, catalogue, on=on)
     factors = np.asarray(factors, dtype="float64")
     shares = np.asarray(shares, dtype="float64")
-    groups = (
-        _volume_variants(scenario, factors),
-        _share_variants(scenario, shares),
-        _tornado_variants(scenario, step),
-    )
-    sync, batch = plan_costs(
-        [v for group in groups for v in group], catalogue, on=run.price_date, fx=run.fx
-    )
-    ends = np.cumsum([len(group) for group in groups])
-    (vs, ss, ts), (vb, sb, tb) = np.split(sync, ends[:-1]), np.split(batch, ends[:-1])
+    _check_shares(shares)
+    variations = _tornado_variations(scenario, step)
+    extra = _repriced(scenario, variations)
+    n = len(scenario.workloads)
+    sync, batch = _workload_costs(scenario, catalogue, on=run.price_date, fx=run.fx, variants=extra)
+    base = _base(sync[:n], batch[:n], scenario)
     return ScenarioAnalysis(
         run=run,
-        volume=_volume_frame(scenario, factors, vs, vb, run.currency),
-        shares=_share_frame(scenario, shares, ss, sb, run.currency),
-        tornado=_tornado_frame(scenario, step, groups[2], ts, tb, run.currency),
+        volume=_volume_frame(scenario, factors, base, run.currency),
+        shares=_share_frame(scenario, shares, base, run.currency),
+        tornado=_tornado_frame(scenario, step, variations, base, sync[n:], batch[n:], run.currency),
         waterfall=waterfall_steps(run),
     )

@@ -12,6 +12,7 @@ building all the explorer's charts within a few milliseconds.
 
 from __future__ import annotations
 
+import html
 import textwrap
 from collections.abc import Sequence
 from typing import Any, Final
@@ -33,6 +34,7 @@ __all__ = [
     "margin_waterfall",
     "money_axis",
     "money_hover",
+    "plain",
     "prediction_vs_actual",
     "result_types_chart",
     "tornado_chart",
@@ -66,6 +68,22 @@ _TEMPLATE: Final = {
 
 
 # -- formatting -----------------------------------------------------------------------------
+def plain(text: object) -> str:
+    """``text`` as Plotly should show it: its pseudo-HTML (links, images, tags) escaped.
+
+    Plotly renders a subset of HTML in names, labels and hover text (``<a href>`` becomes a
+    live link), so every string that comes from a file or the store goes through this.
+
+    >>> plain('<a href="http://x">job</a> & co')
+    '&lt;a href="http://x"&gt;job&lt;/a&gt; &amp; co'
+    """
+    return html.escape(str(text), quote=False)
+
+
+def _plain_all(texts: Any) -> list[str]:
+    return [plain(text) for text in texts]
+
+
 def _affixes(currency: str) -> tuple[str, str]:
     """What goes before and after an amount: ('$', '') or ('', ' CHF'), as format_money does."""
     prefix, _, suffix = format_money(1.0, currency).partition("1.00")
@@ -143,7 +161,7 @@ def cost_by_workload(run: Any) -> go.Figure:
     """Grouped bars: each workload's monthly cost on the sync plan against the batch plan."""
     frame: pd.DataFrame = run.workloads
     currency: str = run.currency
-    names = frame["name"].tolist()
+    names = _plain_all(frame["name"])
     savings = frame["savings"].to_numpy()
     hover = (
         "<b>%{x}</b><br>%{fullData.name}: "
@@ -323,10 +341,12 @@ def _vertical_line(x: float) -> dict[str, Any]:
 
 
 def batch_share_chart(curve: pd.DataFrame, current_share: float | None = None) -> go.Figure:
-    """Savings and batch-plan cost as every workload's batch share goes from 0 to 100%.
+    """Savings and batch-plan cost as the workloads the plan batches go from 0 to 100% batch.
 
-    ``curve`` is :func:`costmodel.analysis.batch_share_curve`; ``current_share`` (0..1), when
-    the scenario's workloads share one, is marked with a dashed line.
+    ``curve`` is :func:`costmodel.analysis.batch_share_curve`: workloads the plan keeps
+    synchronous (``attrs["fixed"]``) stay so at every point, and the x-axis says which moved.
+    The modelled plan is marked where it lies on the curve (``attrs["plan_share"]``, or
+    ``current_share`` when given), with what it saves.
     """
     currency = curve.attrs.get("currency", "USD")
     shares = (curve["share"] * 100).tolist()
@@ -377,16 +397,43 @@ def batch_share_chart(curve: pd.DataFrame, current_share: float | None = None) -
             "showgrid": False,
             "automargin": True,
         }
-    if current_share is not None:
-        line = _vertical_line(current_share * 100)
-        extra["shapes"] = [line]
+    plan_share = curve.attrs.get("plan_share") if current_share is None else current_share
+    if plan_share is not None:
+        x = float(plan_share) * 100
+        extra["shapes"] = [_vertical_line(x)]
+        saved = float(np.interp(plan_share, curve["share"], curve["savings"]))
+        extra["annotations"] = [
+            {
+                "text": f"Modelled plan: saves {plain(format_money(saved, currency))}",
+                "x": x,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "xanchor": "right" if x > 50 else "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 12, "color": "#374151"},
+            }
+        ]
+    fixed = curve.attrs.get("fixed", ())
+    if curve.attrs.get("batches_nothing"):
+        axis_title = "Share of every workload sent to batch (the plan batches none)"
+    elif fixed:
+        axis_title = (
+            "Share of the batched workloads sent to batch; "
+            + _listed(fixed)
+            + (" stays" if len(fixed) == 1 else " stay")
+            + " sync"
+        )
+    else:
+        axis_title = "Share of every workload sent to batch"
     return go.Figure(
         data=traces,
         layout=_layout(
             "Savings as the batch share grows",
             hovermode="x unified",
             xaxis={
-                "title": {"text": "Share of every workload sent to batch"},
+                "title": {"text": axis_title},
                 "ticksuffix": "%",
                 "range": [0, 100],
                 "hoverformat": ".0f",
@@ -396,6 +443,13 @@ def batch_share_chart(curve: pd.DataFrame, current_share: float | None = None) -
             **extra,
         ),
     )
+
+
+def _listed(names: Sequence[str], most: int = 2) -> str:
+    """``a, b and 3 more``: workload names for an axis title, escaped, never too long."""
+    shown = [plain(textwrap.shorten(str(name), 30, placeholder="…")) for name in names[:most]]
+    rest = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {rest} more" if rest else "")
 
 
 def tornado_chart(frame: pd.DataFrame, *, top: int = 10) -> go.Figure:
@@ -425,7 +479,7 @@ def tornado_chart(frame: pd.DataFrame, *, top: int = 10) -> go.Figure:
             "automargin": True,
         }
         value = "%{customdata:.2f}%"
-    labels = [label.replace("_", " ") for label in shown["input"]]
+    labels = [plain(label.replace("_", " ")) for label in shown["input"]]
     traces = []
     for side, colour, sign in (("low", LOW_COLOUR, "−"), ("high", HIGH_COLOUR, "+")):
         results = shown[f"{side}_result"].to_numpy()
@@ -471,7 +525,7 @@ def tornado_chart(frame: pd.DataFrame, *, top: int = 10) -> go.Figure:
 def compare_chart(frame: pd.DataFrame, currency: str) -> go.Figure:
     """Grouped bars per scenario, sync against batch plan; ``frame`` is Comparison.frame()."""
     # Long names wrap onto lines instead of tilting across the plot.
-    names = ["<br>".join(textwrap.wrap(str(name), 22)) for name in frame["Scenario"]]
+    names = ["<br>".join(_plain_all(textwrap.wrap(str(name), 22))) for name in frame["Scenario"]]
     hover = "<b>%{x}</b><br>%{fullData.name}: " + money_hover(currency) + "<extra></extra>"
     return go.Figure(
         data=[
@@ -512,10 +566,12 @@ def actual_cost_by_day(daily: pd.DataFrame, currency: str = "USD", by: str = "mo
         traces.append(
             {
                 "type": "bar",
-                "name": f"Billed: {key}",
+                "name": f"Billed: {plain(key)}",
                 "x": pd.to_datetime(rows["day"]).tolist(),
                 "y": rows["cost_billed"].tolist(),
-                "hovertemplate": f"{key}: " + money + "<extra></extra>",
+                # The key through %{...}: text from the store is never part of a template.
+                "customdata": [plain(key)] * len(rows),
+                "hovertemplate": "%{customdata}: " + money + "<extra></extra>",
             }
         )
     totals = daily.groupby("day", sort=True)[["cost_billed", "cost_if_sync"]].sum()
@@ -550,7 +606,7 @@ def actual_cost_by_key(rows: pd.DataFrame, currency: str = "USD", by: str = "mod
     title = f"Billed against sync, by {by}"
     if rows.empty:
         return _empty(title, "No usage in the store for this period")
-    keys = rows["key"].astype(str).tolist()
+    keys = _plain_all(rows["key"].astype(str))
     hover = "<b>%{x}</b><br>%{fullData.name}: " + money_hover(currency) + "<extra></extra>"
     return go.Figure(
         data=[
@@ -593,7 +649,7 @@ def result_types_chart(rows: pd.DataFrame, by: str = "model") -> go.Figure:
     failed = rows[rows[kinds].sum(axis=1) > 0] if kinds else rows.iloc[0:0]
     if failed.empty:
         return _empty(title, "No errored, expired or canceled requests in this period")
-    keys = failed["key"].astype(str).tolist()
+    keys = _plain_all(failed["key"].astype(str))
     return go.Figure(
         data=[
             {
@@ -633,7 +689,7 @@ def prediction_vs_actual(
             {
                 "type": "bar",
                 "name": "Predicted (scenario)",
-                "x": list(labels),
+                "x": _plain_all(labels),
                 "y": np.asarray(predicted, dtype=float).tolist(),
                 "marker": {"color": "#9ca3af"},
                 "hovertemplate": hover,
@@ -641,7 +697,7 @@ def prediction_vs_actual(
             {
                 "type": "bar",
                 "name": "Measured (store)",
-                "x": list(labels),
+                "x": _plain_all(labels),
                 "y": np.asarray(actual, dtype=float).tolist(),
                 "marker": {"color": BATCH_COLOUR},
                 "hovertemplate": hover,

@@ -229,3 +229,108 @@ def test_analyse_prices_everything_as_the_separate_functions_do(scenario: Scenar
     pd.testing.assert_frame_equal(result.tornado, tornado(scenario, CATALOGUE))
     pd.testing.assert_frame_equal(result.waterfall, waterfall_steps(result.run))
     assert result.currency == result.run.currency
+
+
+# -- issue 8, items 16 and 19 ---------------------------------------------------------------------
+def _many_workloads(n: int) -> Scenario:
+    """A business with ``n`` varied workloads (several models, shares, long prompts)."""
+    from costmodel.scenario import parse_scenario
+
+    models = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-3-5-sonnet")
+    rows = "".join(
+        f"  - {{name: job-{i}, model: {models[i % 3]}, requests: {{count: {50 + i}, per: day}}, "
+        f"input_tokens: {1000 + (i * 7919) % 210_000}, output_tokens: {100 + i % 900}, "
+        f"cache_read_tokens: {(i * 13) % 4000}, batch_share: {(i % 5) / 4}}}\n"
+        for i in range(n)
+    )
+    return parse_scenario(
+        # Priced on a day Sonnet 4.5 still took prompts over 200K (its long-context tier).
+        f"name: many\nprice_date: 2026-04-01\n"
+        f"business: {{revenue: 5000000, other_cogs: 100000}}\nworkloads:\n{rows}"
+    )
+
+
+def test_analyse_prices_a_number_of_rows_linear_in_the_workloads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Item 16: each curve point and tornado variant used to price every workload again
+    # (250 workloads took 17.5 s). Count the rows the one pricing pass is given.
+    priced_rows: list[int] = []
+    real = costmodel.analysis.price_usage
+
+    def counting(usage: pd.DataFrame, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        priced_rows.append(len(usage))
+        return real(usage, *args, **kwargs)
+
+    monkeypatch.setattr(costmodel.analysis, "price_usage", counting)
+    for n in (10, 40):
+        priced_rows.clear()
+        analyse(_many_workloads(n), CATALOGUE)
+        # One pass: each workload and two variants per token count set, a sync and a batch row
+        # each (the old code priced every workload again for every point: quadratic).
+        assert len(priced_rows) == 1
+        assert priced_rows[0] <= 3 * n * (1 + 2 * 3)
+
+
+def test_a_thousand_workloads_recompute_in_well_under_two_seconds() -> None:
+    import time
+
+    scenario = _many_workloads(1000)
+    analyse(scenario, CATALOGUE)  # warm the catalogue's lookups
+    start = time.perf_counter()
+    result = analyse(scenario, CATALOGUE)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 2.0  # about 0.2 s on a quiet 2-core machine; 205 s before
+    assert len(result.tornado) > 3000
+    assert result.volume["cost_sync"].iloc[0] == pytest.approx(0.1 * result.run.cost_sync)
+
+
+def test_tornado_of_many_workloads_equals_sensitivity() -> None:
+    s = _many_workloads(12)
+    fast = tornado(s, CATALOGUE)
+    slow = sensitivity(s, _slow_figure, step=0.2)
+    assert sorted(fast["input"]) == sorted(slow["input"])
+    merged = fast.merge(slow, on="input", suffixes=("", "_slow"))
+    for column in SENSITIVITY_COLUMNS[1:]:
+        np.testing.assert_allclose(merged[column], merged[f"{column}_slow"], rtol=1e-9, atol=1e-9)
+
+
+def test_share_curve_keeps_what_the_plan_keeps_synchronous() -> None:
+    # Item 19: the curve moved every workload to the same share, so the support platform
+    # "saved" by batching live chat, which its plan keeps synchronous.
+    s = load_scenario(SCENARIOS[0].parent / "support-platform.yaml")
+    run = _run(s)
+    curve = batch_share_curve(s, CATALOGUE)
+    assert curve.attrs["varied"] == ("nightly-analytics",)
+    assert curve.attrs["fixed"] == ("live-chat",)
+    # At 100% the curve is the plan itself: only the nightly analytics are batched.
+    assert curve["savings"].iloc[-1] == pytest.approx(run.savings, rel=1e-9)
+    assert curve["savings"].iloc[-1] == pytest.approx(155.25, abs=0.005)
+    assert curve.attrs["plan_share"] == 1.0
+    assert curve.attrs["plan_cost_batch"] == pytest.approx(run.cost_batch, rel=1e-12)
+
+
+def test_share_curve_marks_a_plan_of_mixed_shares_where_it_lies() -> None:
+    s = load_scenario(SCENARIOS[0].parent / "support-platform.yaml")
+    mixed = replace(
+        s,
+        workloads=(
+            s.workloads[0],
+            replace(s.workloads[1], batch_share=0.5),
+            replace(s.workloads[1], name="reports", batch_share=1.0),
+        ),
+    )
+    run = _run(mixed)
+    curve = batch_share_curve(mixed, CATALOGUE, shares=np.linspace(0, 1, 101))
+    x = curve.attrs["plan_share"]
+    assert 0.5 < x < 1.0
+    at_plan = np.interp(x, curve["share"], curve["savings"])
+    assert at_plan == pytest.approx(run.savings, rel=1e-9)
+
+
+def test_share_curve_of_a_plan_that_batches_nothing_moves_every_workload() -> None:
+    s = load_scenario(SCENARIOS[0].parent / "claims-triage.yaml").with_workload(0, batch_share=0.0)
+    curve = batch_share_curve(s, CATALOGUE)
+    assert curve.attrs["batches_nothing"] is True
+    assert curve["savings"].iloc[-1] == pytest.approx(206.25)
+    assert curve.attrs["plan_share"] == 0.0

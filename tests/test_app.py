@@ -6,6 +6,7 @@ Every test ends with no exception in the page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from costmodel.catalogue import bundled_catalogue
 from costmodel.ui import price_override, scenario_picker
 from costmodel.ui.scenario_editor import widget_key
-from costmodel.ui.services import MAX_UPLOAD_BYTES
+from costmodel.ui.services import MAX_UPLOAD_BYTES, WORD_JOINER
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_STORE_NAME = "demo-usage.duckdb"
@@ -78,7 +79,8 @@ def _upload(at: AppTest, name: str, data: bytes) -> None:
 
 
 def _errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    # The page escapes every character markdown could read as markup; read the text back.
+    return [re.sub(r"\\(.)", r"\1", e.value).replace(WORD_JOINER, "") for e in at.error]
 
 
 # -- the explorer -------------------------------------------------------------------------------
@@ -193,12 +195,18 @@ def test_changing_the_model_reprices() -> None:
     assert _metrics(at)["Sync cost (USD)"] == "$285.00"
 
 
-def test_switching_scenarios_resets_the_edits() -> None:
+def test_switching_scenarios_keeps_each_ones_edits_until_undone() -> None:
+    # Item 17: edits belong to their scenario for the session (they used to vanish); the
+    # other scenario shows its own figures, and "Undo every edit" goes back to the file.
     at = _app()
     at.slider(key=widget_key(DEFAULT_KEY, "batch_share", 0)).set_value(0).run()
     assert _metrics(at)["Savings (USD)"] == "$0.00"
     _pick(at, SUMMARIES)
+    assert _metrics(at)["Savings (USD)"] == "$427.50"
     _pick(at, "Claims triage (classification)")
+    assert _metrics(at)["Savings (USD)"] == "$0.00"
+    at.button(key=f"edit.{DEFAULT_KEY}.reset").click().run()
+    assert not at.exception
     assert _metrics(at)["Savings (USD)"] == "$206.25"
 
 
@@ -288,7 +296,9 @@ def test_a_file_over_the_limit_is_refused() -> None:
     errors = _errors(at)
     assert (
         errors
-        and "huge.yaml: the file is 1.0 MB; expected a scenario file of at most 1 MB" in (errors[0])
+        and "huge.yaml: the file is 1,000,010 bytes; expected a scenario file of at most "
+        "1,000,000 bytes (1 MB)"
+        in errors[0]
     )
 
 
@@ -510,3 +520,341 @@ def test_metrics_component_labels_money_with_the_currency() -> None:
     assert labels[0] == "Sync cost (EUR)"
     assert all(m.value.startswith("€") for m in at.metric[:4])
     assert len(at.metric) == 8
+
+
+# -- issue 8, items 13-20 -----------------------------------------------------------------------
+def _markdown_bodies(at: AppTest) -> list[str]:
+    """The markdown source of every element Streamlit renders as markdown."""
+    bodies = [
+        e.value
+        for kind in ("markdown", "caption", "error", "warning", "info", "success", "subheader")
+        for e in at.get(kind)
+    ]
+    bodies += [t.label for t in at.tabs] + [e.label for e in at.expander]
+    return bodies
+
+
+def test_config_hides_error_details_and_states_the_upload_limit_once() -> None:
+    import tomllib
+
+    from costmodel.ui.services import MAX_UPLOAD_MB
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    assert MAX_UPLOAD_BYTES == MAX_UPLOAD_MB * 1_000_000  # as the browser counts a megabyte
+
+
+def test_an_upload_that_breaks_the_figures_is_one_line_never_a_traceback() -> None:
+    # Item 13: requests: 1e30 raised out of the page (a traceback in the browser).
+    at = _app()
+    text = (ROOT / "scenarios" / "claims-triage.yaml").read_text()
+    _upload(at, "huge.yaml", text.replace("requests: 50000", "requests: 1e30").encode())
+    assert not at.exception
+    errors = _errors(at)
+    # The loader's own located message (the bound on requests), never a traceback.
+    assert any("workloads[0].requests" in e and "1e12" in e for e in errors), errors
+    for error in errors:
+        assert "Traceback" not in error and ".py" not in error
+    at.switch_page("costmodel/ui/compare.py").run()  # the upload is offered there too
+    assert not at.exception
+
+
+def test_an_unexpected_error_is_one_internal_error_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from costmodel.ui import services
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    at = _app()
+    monkeypatch.setattr(services, "explore", broken)
+    at.slider(key=widget_key(DEFAULT_KEY, "batch_share", 0)).set_value(40).run()
+    assert not at.exception
+    errors = _errors(at)
+    assert errors == [
+        "internal error (ZeroDivisionError: division by zero); the details are in the "
+        "dashboard's log: please report it"
+    ]
+
+
+def _hostile(base: str) -> bytes:
+    return f"""name: "Mine ![n]({base}/name.png)"
+description: "![d]({base}/d.png) <img src='{base}/i.png'> [l]({base}/l) $5 and $6 {base}/bare"
+workloads:
+  - name: "<a href='{base}/a'>live</a> ![w]({base}/w.png)"
+    model: claude-3-5-sonnet
+    requests: 1000
+    input_tokens: 100
+    output_tokens: 10
+  - name: "<img src='{base}/img.png'>"
+    model: claude-haiku-4-5
+    requests: 1000
+    input_tokens: 100
+    output_tokens: 10
+""".encode()
+
+
+MARKUP = ("![", "<a ", "<img", "](", "http://", "$5")
+
+
+def _markup(body: str) -> list[str]:
+    """The markup tokens in ``body`` that markdown would read (not escaped by a backslash)."""
+    return [token for token in MARKUP if re.search(r"(?<!\\)" + re.escape(token), body)]
+
+
+def test_user_text_is_never_markup_in_the_page() -> None:
+    # Item 14: the description, names, file name and error messages were rendered as markdown.
+    base = "http://127.0.0.1:9"
+    at = _app()
+    _upload(at, f"![f]({base}/f.png).yaml", _hostile(base))
+    assert not _errors(at)
+    assert at.selectbox(key=scenario_picker.CHOICE_KEY).value.startswith("Mine ![n]")
+    for body in _markdown_bodies(at):
+        assert not _markup(body), body
+    _upload(at, f"<img src='{base}/bad.png'>.yaml", f"'![k]({base}/k.png)': 1\n".encode())
+    assert _errors(at)
+    for body in _markdown_bodies(at):
+        assert not _markup(body), body
+
+
+def test_user_text_is_never_markup_in_the_charts() -> None:
+    import json
+
+    base = "http://127.0.0.1:9"
+    at = _app()
+    _upload(at, "mine.yaml", _hostile(base))
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        texts = json.dumps(
+            [trace.get(axis) for trace in spec["data"] for axis in ("x", "y", "name")]
+        )
+        assert "<a " not in texts and "<img" not in texts
+        assert "&lt;a href=" in texts or "&lt;img" in texts or "live" not in texts
+
+
+def test_a_file_with_more_workloads_than_the_limit_is_refused() -> None:
+    # Item 16: the work a file may ask for is bounded, with a located message.
+    from costmodel.ui.services import MAX_WORKLOADS
+
+    rows = "".join(
+        f"  - {{name: w{i}, model: claude-haiku-4-5, requests: 10, input_tokens: 1, "
+        "output_tokens: 1}\n"
+        for i in range(MAX_WORKLOADS + 1)
+    )
+    at = _app()
+    _upload(at, "many.yaml", f"name: many\nworkloads:\n{rows}".encode())
+    errors = _errors(at)
+    assert errors and (
+        f"many.yaml: workloads: {MAX_WORKLOADS + 1:,} workloads; expected at most "
+        f"{MAX_WORKLOADS:,}" in errors[0]
+    )
+
+
+def test_a_file_of_exactly_the_limit_is_read() -> None:
+    at = _app()
+    _upload(at, "full.yaml", b"#" * (MAX_UPLOAD_BYTES - 1) + b"\n")
+    errors = _errors(at)
+    assert errors and "bytes" not in errors[0]  # refused for what it holds, not its size
+
+
+def test_edits_survive_a_visit_to_another_page() -> None:
+    # Item 17: requests to 100,000, visit Prices, come back: it showed $412.50 again.
+    at = _app()
+    at.number_input(key=widget_key(DEFAULT_KEY, "count", 0)).set_value(100_000.0).run()
+    assert _metrics(at)["Sync cost (USD)"] == "$825.00"
+    at.switch_page("costmodel/ui/prices.py").run()
+    at.switch_page("costmodel/ui/explorer.py").run()
+    assert not at.exception
+    assert _metrics(at)["Sync cost (USD)"] == "$825.00"
+    assert at.number_input(key=widget_key(DEFAULT_KEY, "count", 0)).value == 100_000
+
+
+def test_an_uploaded_choice_survives_a_visit_to_another_page() -> None:
+    at = _app()
+    _upload(at, "mine.yaml", (ROOT / "scenarios" / "claims-case-study.yaml").read_bytes())
+    label = "Claims triage case study (uploaded: mine.yaml)"
+    at.switch_page("costmodel/ui/prices.py").run()
+    at.switch_page("costmodel/ui/explorer.py").run()
+    assert at.selectbox(key=scenario_picker.CHOICE_KEY).value == label
+    assert _metrics(at)["Sync cost (USD)"] == "$52.50"
+
+
+def test_compare_offers_and_includes_the_edited_scenario() -> None:
+    at = _app()
+    at.number_input(key=widget_key(DEFAULT_KEY, "count", 0)).set_value(100_000.0).run()
+    at.switch_page("costmodel/ui/compare.py").run()
+    assert not at.exception
+    edited = "Claims triage (classification) (edited)"
+    assert edited in at.multiselect(key="compare.chosen").value
+    table = at.dataframe[0].value.set_index("Scenario")
+    assert table.loc[edited, "Sync"] == "$825.00"
+    assert table.loc["Claims triage (classification)", "Sync"] == "$412.50"
+
+
+def test_a_shared_address_restores_the_edits_in_a_new_session() -> None:
+    at = _app()
+    at.number_input(key=widget_key(DEFAULT_KEY, "count", 0)).set_value(100_000.0).run()
+    at.slider(key=price_override.PERCENT_KEY).set_value(20).run()
+    params = {key: at.query_params[key] for key in at.query_params}
+    assert params["scenario"] == DEFAULT_KEY and params["edited"] == "1"
+    fresh = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in params.items():
+        fresh.query_params[key] = value
+    fresh.run()
+    assert not fresh.exception
+    assert _metrics(fresh)["Sync cost (USD)"] == "$660.00"  # 100,000 claims, 20% off
+    assert fresh.number_input(key=widget_key(DEFAULT_KEY, "count", 0)).value == 100_000
+
+
+def test_a_shared_address_of_an_upload_restores_it() -> None:
+    at = _app()
+    _upload(at, "mine.yaml", (ROOT / "scenarios" / "claims-case-study.yaml").read_bytes())
+    params = {key: at.query_params[key] for key in at.query_params}
+    fresh = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in params.items():
+        fresh.query_params[key] = value
+    fresh.run()
+    assert _metrics(fresh)["Sync cost (USD)"] == "$52.50"
+    assert "mine.yaml" in fresh.selectbox(key=scenario_picker.CHOICE_KEY).value
+
+
+@pytest.mark.parametrize(
+    "state", ["not-base64!", "eJwLycgsVgCi4pzM9FQFhZLUvGIAAAD__w", "A" * 70_000]
+)
+def test_a_bad_shared_state_is_one_line(state: str) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["scenario"] = DEFAULT_KEY
+    at.query_params["state"] = state
+    at.run()
+    assert not at.exception
+    errors = _errors(at)
+    assert errors and errors[0].startswith("The link's scenario was not loaded: ")
+    assert _metrics(at)["Sync cost (USD)"] == "$412.50"
+
+
+def test_exports_of_an_edited_scenario_say_it_was_edited() -> None:
+    import json
+
+    import yaml
+
+    from costmodel.render import render as render_result
+    from costmodel.report import run_scenario
+    from costmodel.scenario import scenario_to_yaml
+    from costmodel.ui import scenario_editor
+
+    at = _app()
+    at.number_input(key=widget_key(DEFAULT_KEY, "count", 0)).set_value(100_000.0).run()
+    edited = at.session_state[scenario_editor.EDITS_KEY][DEFAULT_KEY]
+    exported = json.loads(render_result(run_scenario(edited), "json"))
+    assert exported["source"] == "scenarios/claims-triage.yaml (edited in the dashboard)"
+    description = yaml.safe_load(scenario_to_yaml(edited))["description"]
+    assert description.endswith(
+        "Edited in the costmodel dashboard from scenarios/claims-triage.yaml."
+    )
+    assert any("edited in the dashboard" in c.value for c in at.caption)
+
+
+def _expected_sync(stem: str, **changes: object) -> str:
+    from dataclasses import replace
+
+    from costmodel.money import format_money
+    from costmodel.report import run_scenario
+    from costmodel.scenario import load_scenario
+
+    s = load_scenario(ROOT / "scenarios" / f"{stem}.yaml")
+    days = changes.pop("days_per_month", None)
+    if days is not None:
+        s = replace(s, days_per_month=days)
+    s = s.with_workload(0, **changes) if changes else s
+    return format_money(run_scenario(s).cost_sync)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("cache_write_1h_tokens", 1000.0), ("web_search_requests", 1.0)],
+)
+def test_new_per_request_fields_reprice(field: str, value: float) -> None:
+    # Item 20: 1-hour cache writes and web searches could not be edited.
+    at = _app()
+    at.number_input(key=widget_key(DEFAULT_KEY, field, 0)).set_value(value).run()
+    assert not at.exception
+    expected = _expected_sync("claims-triage", **{field: value})
+    assert expected != "$412.50"
+    assert _metrics(at)["Sync cost (USD)"] == expected
+
+
+def test_inference_region_reprices() -> None:
+    at = _app()
+    at.selectbox(key=widget_key(DEFAULT_KEY, "model", 0)).set_value("claude-opus-4-6").run()
+    at.selectbox(key=widget_key(DEFAULT_KEY, "inference_geo", 0)).set_value("us").run()
+    assert not at.exception
+    expected = _expected_sync("claims-triage", model="claude-opus-4-6", inference_geo="us")
+    assert expected != _expected_sync("claims-triage", model="claude-opus-4-6")
+    assert _metrics(at)["Sync cost (USD)"] == expected
+
+
+def test_days_per_month_reprices_daily_volumes() -> None:
+    at = _app()
+    _pick(at, SUMMARIES)
+    at.number_input(key=f"edit.{SUMMARIES_KEY}.scenario.days_per_month").set_value(31.0).run()
+    assert _metrics(at)["Sync cost (USD)"] == "$883.50"  # 500 a day for 31 days, not 30
+
+
+def test_a_workload_can_be_added_and_removed() -> None:
+    at = _app()
+    at.button(key=f"edit.{DEFAULT_KEY}.add").click().run()
+    assert not at.exception
+    assert _metrics(at)["Sync cost (USD)"] == "$825.00"  # a copy of the only workload
+    chooser = at.selectbox(key=f"edit.{DEFAULT_KEY}.selected")
+    assert chooser.value == 1
+    assert at.text_input(key=widget_key(DEFAULT_KEY, "name", 1)).value == ("claim-classification-2")
+    at.number_input(key=widget_key(DEFAULT_KEY, "count", 1)).set_value(10_000.0).run()
+    assert _metrics(at)["Sync cost (USD)"] == "$495.00"  # 50,000 + 10,000 claims
+    at.button(key=f"edit.{DEFAULT_KEY}.remove").click().run()
+    assert not at.exception
+    assert _metrics(at)["Sync cost (USD)"] == "$412.50"
+    assert len(at.selectbox(key=f"edit.{DEFAULT_KEY}.selected").options) == 1
+
+
+def test_a_duplicate_workload_name_is_one_line_and_not_applied() -> None:
+    at = _app()
+    at.button(key=f"edit.{DEFAULT_KEY}.add").click().run()
+    at.text_input(key=widget_key(DEFAULT_KEY, "name", 1)).set_value("claim-classification").run()
+    assert not at.exception
+    errors = _errors(at)
+    assert errors and "'claim-classification' is taken" in errors[0]
+    assert _metrics(at)["Sync cost (USD)"] == "$825.00"
+
+
+def test_the_usage_store_path_can_be_chosen(_stores: Path, tmp_path: Path) -> None:
+    # Item 20: the page read only $COSTMODEL_STORE or the default path.
+    from costmodel.actuals import usage_summary
+    from costmodel.ingest import read_results
+    from costmodel.store import open_store
+    from costmodel.synthetic import write_results
+
+    results = tmp_path / "msgbatch_01Chosen_results.jsonl"
+    write_results(results, 120, job="claim-classification", seed=3)
+    chosen = tmp_path / "chosen.duckdb"
+    with open_store(chosen) as store:
+        source = read_results(results, created_at="2026-11-20")
+        store.write_batch(source.batch_meta(), source)
+    at = _app()
+    at.switch_page(USAGE_PAGE).run(timeout=180)  # the first view may build the demo store
+    at.radio(key="usage.source").set_value("Your usage store").run()
+    at.text_input(key="usage.path").set_value(str(chosen)).run()
+    assert not at.exception
+    assert not at.warning  # not the demo
+    with open_store(chosen, read_only=True) as store:
+        succeeded = usage_summary(store, by="model").totals()["succeeded"]
+    assert 0 < succeeded <= 120
+    assert _metrics(at)["Requests succeeded"] == f"{succeeded:,}"
+    not_a_store = tmp_path / "notes.txt"
+    not_a_store.write_text("hello\n")
+    at.text_input(key="usage.path").set_value(str(not_a_store)).run()
+    errors = _errors(at)
+    assert len(errors) == 1 and "\n" not in errors[0] and str(not_a_store) in errors[0]
+    at.text_input(key="usage.path").set_value(str(tmp_path / "missing.duckdb")).run()
+    errors = _errors(at)
+    assert len(errors) == 1 and "no usage store here" in errors[0]
+    assert not (tmp_path / "missing.duckdb").exists()

@@ -259,3 +259,47 @@ def test_charts_analysis_and_services_never_import_streamlit() -> None:
         "assert 'streamlit' not in sys.modules, 'streamlit was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- issue 8, items 14 and 19 ---------------------------------------------------------------------
+def test_batch_share_chart_marks_the_modelled_plan_and_what_stays_sync() -> None:
+    from costmodel.analysis import batch_share_curve
+    from costmodel.scenario import load_scenario
+
+    s = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "support-platform.yaml")
+    figure = charts.batch_share_chart(batch_share_curve(s))
+    assert "live-chat stays sync" in figure.layout.xaxis.title.text
+    assert figure.layout.shapes[0].x0 == 100
+    assert figure.layout.annotations[0].text == "Modelled plan: saves $155.25"
+
+
+def test_user_names_are_escaped_in_every_chart() -> None:
+    hostile = "<a href='http://127.0.0.1:9/x'>live</a> & <img src=y>"
+    frame = pd.DataFrame(
+        {
+            "key": [hostile],
+            "cost_billed": [1.0],
+            "cost_if_sync": [2.0],
+            "savings": [1.0],
+            "errored": [1],
+            "expired": [0],
+            "canceled": [0],
+        }
+    )
+    daily = pd.DataFrame(
+        {"day": ["2026-11-01"], "key": [hostile], "cost_billed": [1.0], "cost_if_sync": [2.0]}
+    )
+    figures = [
+        charts.actual_cost_by_key(frame),
+        charts.result_types_chart(frame),
+        charts.actual_cost_by_day(daily),
+        charts.prediction_vs_actual([hostile], [1.0], [2.0], "USD"),
+        charts.compare_chart(
+            pd.DataFrame({"Scenario": [hostile], "Sync cost": [1.0], "Batch plan cost": [0.5]}),
+            "USD",
+        ),
+    ]
+    for figure in figures:
+        shown = figure.to_json()
+        assert "<a " not in shown and "<img" not in shown
+        assert "&lt;a href=" in shown

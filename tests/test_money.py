@@ -109,7 +109,9 @@ def test_half_cent_total_of_a_store_rounds_up_and_billed_plus_savings_is_sync(
         )
         for i in range(2_305)
     ]
-    path = _store_with(tmp_path, lines, datetime(2026, 11, 2, tzinfo=UTC), "msgbatch_01Half_results.jsonl")
+    path = _store_with(
+        tmp_path, lines, datetime(2026, 11, 2, tzinfo=UTC), "msgbatch_01Half_results.jsonl"
+    )
     with open_store(tmp_path / "u.duckdb") as store:
         source = read_results(path, created_at=datetime(2026, 11, 2, tzinfo=UTC))
         store.write_batch(source.batch_meta(), source)
@@ -309,7 +311,9 @@ def test_unknown_model_in_a_summary_is_unpriced_never_zero(tmp_path: Path) -> No
             "b-1", "claude-haiku-4-5", usage_object(input_tokens=1_000_000, output_tokens=0)
         ),
     ]
-    path = _store_with(tmp_path, lines, datetime(2026, 11, 2, tzinfo=UTC), "msgbatch_01Unknown_results.jsonl")
+    path = _store_with(
+        tmp_path, lines, datetime(2026, 11, 2, tzinfo=UTC), "msgbatch_01Unknown_results.jsonl"
+    )
     with open_store(tmp_path / "u.duckdb") as store:
         source = read_results(path, created_at=datetime(2026, 11, 2, tzinfo=UTC))
         store.write_batch(source.batch_meta(), source)
@@ -381,7 +385,9 @@ def test_an_fx_rate_no_currency_has_is_refused() -> None:
 # -- 7. texts and dates --------------------------------------------------------------------------
 def test_texts_read_the_catalogues_batch_multiplier(tmp_path: Path) -> None:
     line = succeeded_line("j-1", "claude-haiku-4-5", usage_object(input_tokens=10, output_tokens=0))
-    path = _store_with(tmp_path, [line], datetime(2026, 11, 2, tzinfo=UTC), "msgbatch_01Texts_results.jsonl")
+    path = _store_with(
+        tmp_path, [line], datetime(2026, 11, 2, tzinfo=UTC), "msgbatch_01Texts_results.jsonl"
+    )
     catalogue = replace(CATALOGUE, batch_multiplier=Decimal("0.6"))
     with open_store(tmp_path / "u.duckdb") as store:
         source = read_results(path, created_at="2026-11-02")

@@ -15,7 +15,15 @@ import streamlit as st
 from costmodel import charts
 from costmodel.errors import CostModelError
 from costmodel.render import render as render_result
-from costmodel.ui import cache, metrics, price_override, scenario_picker, services, usage_source
+from costmodel.ui import (
+    cache,
+    messages,
+    metrics,
+    price_override,
+    scenario_picker,
+    services,
+    usage_source,
+)
 
 __all__ = ["BY_KEY", "SCENARIO_KEY", "render"]
 
@@ -48,7 +56,7 @@ def _prediction(source: usage_source.UsageSource, since: date, until: date) -> N
         "The scenario's batch plan scaled to the same days, workload by workload, beside what "
         "the store measured for the job of the same name."
     )
-    offered = scenario_picker.options()
+    offered = scenario_picker.options(edited=True)
     labels = list(offered)
     percent, model = price_override.current()
     jobs, _ = cache.usage(source.path, "job", since, until, percent, model)
@@ -64,7 +72,7 @@ def _prediction(source: usage_source.UsageSource, since: date, until: date) -> N
             source.path, offered[chosen].scenario, since, until, percent, model
         )
     except CostModelError as error:
-        st.error(str(error))
+        messages.error(error)
         return
     lines = comparison.lines
     currency = comparison.run.currency
@@ -88,7 +96,7 @@ def render() -> None:
     try:
         first, last, _ = cache.store_span(source.path)
     except CostModelError as error:
-        st.error(str(error))
+        messages.error(error)
         return
     if first is None or last is None:
         st.info(
@@ -110,7 +118,7 @@ def render() -> None:
     try:
         summary, daily = cache.usage(source.path, by, since, until, percent, model)
     except CostModelError as error:
-        st.error(str(error))
+        messages.error(error)
         return
     label = price_override.label()
     if label:

@@ -7,7 +7,7 @@ import streamlit as st
 from costmodel import charts
 from costmodel.errors import CostModelError
 from costmodel.render import render as render_result
-from costmodel.ui import cache, price_override, scenario_picker, services
+from costmodel.ui import cache, messages, price_override, scenario_picker, services
 
 __all__ = ["CHOSEN_KEY", "render"]
 
@@ -27,12 +27,17 @@ SHORT_HEADERS = {
 def render() -> None:
     st.title("Compare scenarios")
     st.caption(
-        "Bundled scenarios and any you uploaded in the explorer this session, at the prices "
-        "set in the sidebar. Scenarios in different currencies are compared in separate tables."
+        "Bundled scenarios, any you uploaded in the explorer this session, and every scenario "
+        "you edited there (marked edited), at the prices set in the sidebar. Scenarios in "
+        "different currencies are compared in separate tables."
     )
-    offered = scenario_picker.options()
+    offered = scenario_picker.options(edited=True)
+    # The worked examples, and every scenario edited this session beside its file.
+    default = list(offered)[:DEFAULT_COUNT] + [
+        label for label in offered if label.endswith(scenario_picker.EDITED_SUFFIX)
+    ]
     chosen = st.multiselect(
-        "Scenarios", list(offered), default=list(offered)[:DEFAULT_COUNT], key=CHOSEN_KEY
+        "Scenarios", list(offered), default=list(dict.fromkeys(default)), key=CHOSEN_KEY
     )
     if not chosen:
         st.info("Pick one or more scenarios to compare.")
@@ -50,7 +55,7 @@ def render() -> None:
         ]
         comparisons = services.compare_by_currency(runs)
     except CostModelError as error:
-        st.error(str(error))
+        messages.error(error)
         return
     for index, comparison in enumerate(comparisons):
         section = comparison.sections()[0]
@@ -66,7 +71,7 @@ def render() -> None:
                 "Requests": st.column_config.TextColumn(width="small"),
             },
         )
-        st.caption("Assumptions from " + ", ".join(f"`{name}`" for name in shown["File"]) + ".")
+        messages.text("Assumptions from " + ", ".join(shown["File"]) + ".")
         st.plotly_chart(
             charts.compare_chart(comparison.frame(), currency),
             config={"displaylogo": False},

@@ -12,11 +12,13 @@ from costmodel.errors import CostModelError
 from costmodel.ui import (
     cache,
     exports,
+    messages,
     metrics,
     price_override,
     scenario_editor,
     scenario_picker,
     services,
+    share,
 )
 
 __all__ = ["render"]
@@ -43,20 +45,25 @@ def render() -> None:
     choice = scenario_picker.render()
     scenario = choice.scenario
     if scenario.description:
-        st.caption(services.plain_text(scenario.description))
+        messages.text(scenario.description)
     catalogue = cache.catalogue(scenario, *price_override.current())
     headline = st.container()
-    edited = scenario_editor.render(choice.key, scenario, catalogue)
+    try:
+        edited = scenario_editor.render(choice.key, scenario, catalogue)
+    except CostModelError as error:
+        messages.error(error, prefix="This edit was not applied: ", where=headline)
+        edited = scenario_editor.current(choice.key, scenario)
+    params = share.publish(choice, edited)
     try:
         explored = cache.explore(edited, catalogue)
     except CostModelError as error:
-        headline.error(f"These assumptions cannot be priced: {error}")
+        messages.error(error, prefix="These assumptions cannot be priced: ", where=headline)
         return
     run = explored.run
     with headline:
         st.caption(f"Monthly figures in {run.currency} unless marked annual.")
         metrics.render(run)
-        _provenance(run.notes, edited != scenario, price_override.label())
+        _provenance(run.notes, edited is not scenario, price_override.label())
 
     figures = explored.figures
     left, right = st.columns(2)
@@ -67,6 +74,22 @@ def render() -> None:
     right.plotly_chart(figures["shares"], config=CHART_CONFIG, key="chart.shares")
     st.plotly_chart(figures["tornado"], config=CHART_CONFIG, key="chart.tornado")
     exports.render(edited, run, choice.key)
+    _share(share.link(params))
+
+
+def _share(address: str | None) -> None:
+    st.subheader("Share")
+    if address is None:
+        st.caption(
+            "This scenario is too large for a link: share its YAML export (Scenario, above), "
+            "which the explorer's upload reads back."
+        )
+        return
+    st.caption(
+        "The page address holds the scenario shown and your edits: this link opens the same "
+        "figures in another browser on this computer."
+    )
+    st.code(address, language=None, wrap_lines=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -22,17 +23,27 @@ import plotly.graph_objects as go
 from costmodel import charts
 from costmodel.analysis import ScenarioAnalysis, analyse
 from costmodel.catalogue import Catalogue, Contract, bundled_catalogue
-from costmodel.errors import ScenarioError, located
+from costmodel.errors import CostModelError, ScenarioError, located
 from costmodel.margin import MONTHS_PER_YEAR
 from costmodel.money import format_money, format_percent, format_points
 from costmodel.report import Comparison, ScenarioRun, Section, compare_runs
-from costmodel.scenario import PERIODS, Business, Scenario, Volume, parse_scenario
+from costmodel.scenario import (
+    INFERENCE_GEOS,
+    PERIODS,
+    Business,
+    Scenario,
+    Volume,
+    parse_scenario,
+)
 from costmodel.user_files import MAX_FILE_BYTES, MAX_FILE_LABEL
 
 __all__ = [
     "ALL_MODELS",
     "BUNDLED_ORDER",
     "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_LABEL",
+    "MAX_UPLOAD_MB",
+    "MAX_WORKLOADS",
     "Explored",
     "Headline",
     "WorkloadEdit",
@@ -41,20 +52,31 @@ __all__ = [
     "compare_by_currency",
     "display_frame",
     "edited_scenario",
+    "error_line",
     "explore",
     "headlines",
     "load_bundled",
+    "marked_edited",
     "period_bounds",
     "plain_text",
     "scenario_from_upload",
     "upload_key",
     "usage_headlines",
     "what_if_catalogue",
+    "with_workload_added",
+    "with_workload_removed",
 ]
 
-# The limit on every file costmodel reads (1 MB, as Streamlit's uploader counts a megabyte).
+# The upload limit is the limit on every file costmodel reads (costmodel.user_files), stated
+# once. The browser's uploader counts a megabyte as 1,000,000 bytes (1,048,576 only on Windows)
+# while the server's transport cap (server.maxUploadSize, which must equal MAX_UPLOAD_MB) counts
+# 1,048,576: checking the bytes makes 1,000,000 the one limit everywhere, with one message.
+MAX_UPLOAD_MB: Final = 1
 MAX_UPLOAD_BYTES: Final = MAX_FILE_BYTES
 MAX_UPLOAD_LABEL: Final = MAX_FILE_LABEL
+# The most workloads one scenario in the dashboard may hold: the recompute after an edit is
+# linear in them (about a second at this many on a laptop), and a file may not ask for more.
+MAX_WORKLOADS: Final = 1000
 ALL_MODELS: Final = "All models"
 # The worked examples first, then the hybrid and the reference file. Claims triage leads: it
 # has a business block, so the first view a user sees shows gross margin as well as cost.
@@ -101,14 +123,14 @@ def scenario_from_upload(name: str, data: bytes, *, catalogue: Catalogue | None 
 
     Raises :class:`~costmodel.errors.ScenarioError` (every problem located as
     ``NAME:LINE: field: ...``) for a file over :data:`MAX_UPLOAD_BYTES`, one that is not UTF-8
-    text, not YAML, not a valid scenario, or one naming a price file.
+    text, not YAML, not a valid scenario, one naming a price file, or one with more than
+    :data:`MAX_WORKLOADS` workloads.
     """
     if len(data) > MAX_UPLOAD_BYTES:
-        size_mb = len(data) / MAX_UPLOAD_BYTES
         raise ScenarioError(
             located(
-                f"the file is {size_mb:.1f} MB; expected a scenario file of at most "
-                f"{MAX_UPLOAD_LABEL}",
+                f"the file is {len(data):,} bytes; expected a scenario file of at most "
+                f"{MAX_UPLOAD_BYTES:,} bytes ({MAX_UPLOAD_LABEL})",
                 file=name,
             )
         )
@@ -129,6 +151,15 @@ def scenario_from_upload(name: str, data: bytes, *, catalogue: Catalogue | None 
                 "computer)",
                 file=name,
                 field="prices",
+            )
+        )
+    if len(scenario.workloads) > MAX_WORKLOADS:
+        raise ScenarioError(
+            located(
+                f"{len(scenario.workloads):,} workloads; expected at most {MAX_WORKLOADS:,} in "
+                "the dashboard (split the file, or use `costmodel run` on your computer)",
+                file=name,
+                field="workloads",
             )
         )
     return scenario
@@ -171,17 +202,38 @@ class WorkloadEdit:
     cache_write_tokens: float | None = None
     cache_read_tokens: float | None = None
     batch_share: float | None = None
+    cache_write_1h_tokens: float | None = None
+    web_search_requests: float | None = None
+    inference_geo: str | None = None
+    name: str | None = None
+
+
+_EDITED_FIELDS: Final = (
+    "name",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "cache_read_tokens",
+    "web_search_requests",
+    "batch_share",
+    "inference_geo",
+)
 
 
 def edited_scenario(
     scenario: Scenario,
     workloads: Sequence[WorkloadEdit] = (),
     business: Mapping[str, float | None] | None = None,
+    days_per_month: float | None = None,
 ) -> Scenario:
     """``scenario`` with the editor's changes; a field the user did not change keeps its value.
 
+    ``workloads`` holds one edit per workload, by position (fewer leave the rest alone).
     ``business`` holds revenue, other_cogs and customers. Revenue of 0 means no business block
-    (a margin needs revenue); customers of 0 means the number is not known.
+    (a margin needs revenue); customers of 0 means the number is not known. Raises
+    :class:`~costmodel.errors.ScenarioError` for a value the file format would refuse.
     """
     for index, edit in enumerate(workloads):
         w = scenario.workloads[index]
@@ -193,22 +245,91 @@ def edited_scenario(
                 raise ScenarioError(f"{w.name}: period: got {per!r}; expected one of {PERIODS}")
             if (count, per) != (w.requests.count, w.requests.per):
                 changes["requests"] = Volume(count, per)
-        for name in (
-            "model",
-            "input_tokens",
-            "output_tokens",
-            "cache_write_tokens",
-            "cache_read_tokens",
-            "batch_share",
-        ):
+        for name in _EDITED_FIELDS:
             value = getattr(edit, name)
             if value is not None and value != getattr(w, name):
                 changes[name] = value
+        if "inference_geo" in changes and changes["inference_geo"] not in INFERENCE_GEOS:
+            raise ScenarioError(
+                f"{w.name}: inference_geo: got {changes['inference_geo']!r}; expected one of "
+                f"{', '.join(INFERENCE_GEOS)}"
+            )
+        if "name" in changes:
+            changes["name"] = _workload_name(scenario, index, str(changes["name"]))
         if changes:
             scenario = scenario.with_workload(index, **changes)
+    if days_per_month is not None and days_per_month != scenario.days_per_month:
+        if not math.isfinite(days_per_month) or not 0 < days_per_month <= 31:
+            raise ScenarioError(
+                f"days_per_month: got {days_per_month!r}; expected a number of days above 0, at "
+                "most 31"
+            )
+        scenario = replace(scenario, days_per_month=float(days_per_month))
     if business is not None:
         scenario = replace(scenario, business=_edited_business(scenario.business, business))
     return scenario
+
+
+def _workload_name(scenario: Scenario, index: int, name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise ScenarioError(f"workloads[{index}].name: got an empty name; expected a name")
+    if any(w.name == name for i, w in enumerate(scenario.workloads) if i != index):
+        raise ScenarioError(
+            f"workloads[{index}].name: {name!r} is taken; expected a name no other workload has"
+        )
+    return name
+
+
+def _unused_name(scenario: Scenario, base: str) -> str:
+    names = {w.name for w in scenario.workloads}
+    number = 2
+    while f"{base}-{number}" in names:
+        number += 1
+    return f"{base}-{number}"
+
+
+def with_workload_added(scenario: Scenario, like: int = 0) -> Scenario:
+    """``scenario`` with a copy of workload ``like`` appended under a new name, to adjust.
+
+    Raises :class:`~costmodel.errors.ScenarioError` at :data:`MAX_WORKLOADS`.
+    """
+    if len(scenario.workloads) >= MAX_WORKLOADS:
+        raise ScenarioError(
+            f"workloads: {len(scenario.workloads):,} already; expected at most {MAX_WORKLOADS:,}"
+        )
+    model = scenario.workloads[like]
+    added = replace(model, name=_unused_name(scenario, model.name), line=None)
+    return replace(scenario, workloads=(*scenario.workloads, added))
+
+
+def with_workload_removed(scenario: Scenario, index: int) -> Scenario:
+    """``scenario`` without workload ``index``; a scenario keeps at least one workload."""
+    if len(scenario.workloads) <= 1:
+        raise ScenarioError("workloads: a scenario needs at least one workload")
+    workloads = scenario.workloads[:index] + scenario.workloads[index + 1 :]
+    return replace(scenario, workloads=workloads)
+
+
+EDITED_NOTE: Final = "edited in the dashboard"
+
+
+def marked_edited(original: Scenario, edited: Scenario) -> Scenario:
+    """``edited``, saying so in its source and description; ``original`` if nothing changed.
+
+    The source names the file the edits started from, so the JSON export's ``source`` and the
+    provenance notes say the figures are not the file's, and the YAML export's description
+    says the same to whoever reads the file later.
+    """
+    if replace(edited, description=original.description) == original:
+        return original
+    note = f"Edited in the costmodel dashboard from {original.source}."
+    description = original.description.strip()
+    return replace(
+        edited,
+        source=f"{original.source} ({EDITED_NOTE})",
+        description=f"{description} {note}" if description else note,
+    )
 
 
 def _edited_business(
@@ -346,14 +467,50 @@ def _shown(value: object, fmt: Any) -> str:
     return str(fmt(value if isinstance(value, Decimal) else float(value)))  # type: ignore[arg-type]
 
 
-def plain_text(text: str) -> str:
-    r"""``text`` for st.markdown and st.caption as written: no maths between dollar signs, no
-    list from a leading asterisk.
+_PUNCTUATION: Final = re.compile(r"([!-/:-@\[-`{-~])")
+# GitHub-flavoured markdown turns bare URLs and e-mail addresses into links after escapes are
+# read, so an escape cannot stop it: a word joiner (U+2060, invisible, zero width) inside the
+# pattern does. Applied after escaping, so the patterns see the escaped text.
+_AUTOLINK: Final = re.compile(r"(?i)(https?|www|ftp)(?=\\[:.])|(?=\\@)")
+WORD_JOINER: Final = "\u2060"
 
-    >>> print(plain_text("$99 a month, $5 off"))
-    \$99 a month, \$5 off
+
+def plain_text(text: str) -> str:
+    r"""``text`` for st.markdown, st.caption, st.error, labels and tabs exactly as written.
+
+    Streamlit renders those as markdown: a scenario's description, a workload's name or a file
+    name could otherwise load a remote image (``![x](http://...)``), make a live link, run
+    maths between dollar signs or start a list. CommonMark reads a backslash before any ASCII
+    punctuation as that character itself, so escaping every one leaves no markup at all; a
+    bare URL or e-mail address gets an invisible word joiner so that it is not made a link.
+
+    >>> print(plain_text("$99 a month, *5* off"))
+    \$99 a month\, \*5\* off
+    >>> print(plain_text("![x](127.0.0.1/a.png) <b>"))
+    \!\[x\]\(127\.0\.0\.1\/a\.png\) \<b\>
+    >>> plain_text("http://x") == "http" + WORD_JOINER + r"\:\/\/x"
+    True
     """
-    return text.replace("\\", "\\\\").replace("$", "\\$").replace("*", "\\*")
+    escaped = _PUNCTUATION.sub(r"\\\1", str(text))
+    return _AUTOLINK.sub(lambda m: (m.group(1) or "") + WORD_JOINER, escaped)
+
+
+def error_line(error: BaseException) -> str:
+    """What the page says about an error, in one line, as the CLI prints it; never a traceback.
+
+    A :class:`~costmodel.errors.CostModelError` carries a message written for people; anything
+    else is a bug, named as such (the traceback goes to the dashboard's log).
+
+    >>> print(error_line(ValueError("boom")))
+    internal error (ValueError: boom); the details are in the dashboard's log: please report it
+    """
+    if isinstance(error, CostModelError):
+        return " ".join(str(error).split())
+    detail = " ".join(str(error).split())
+    return (
+        f"internal error ({type(error).__name__}{': ' + detail if detail else ''}); the details "
+        "are in the dashboard's log: please report it"
+    )
 
 
 def compare_by_currency(runs: Sequence[ScenarioRun]) -> list[Comparison]:
@@ -383,14 +540,11 @@ def explore(scenario: Scenario, catalogue: Catalogue) -> Explored:
     ``benchmarks/dashboard.py`` times this path; the page caches it per scenario.
     """
     analysis = analyse(scenario, catalogue)
-    shares = {w.batch_share for w in scenario.workloads}
     figures = {
         "workloads": charts.cost_by_workload(analysis.run),
         "waterfall": charts.margin_waterfall(analysis.waterfall, analysis.currency),
         "volume": charts.volume_chart(analysis.volume),
-        "shares": charts.batch_share_chart(
-            analysis.shares, shares.pop() if len(shares) == 1 else None
-        ),
+        "shares": charts.batch_share_chart(analysis.shares),
         "tornado": charts.tornado_chart(analysis.tornado),
     }
     return Explored(analysis, figures)

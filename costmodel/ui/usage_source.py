@@ -1,7 +1,8 @@
 """Which usage store the actual-usage page reads: the user's, or the demo store.
 
-The component owns the ``usage.source`` session-state key. Without a store of the user's own
-(``$COSTMODEL_STORE``, else the default path), the page reads the demo store: generated batch
+The component owns the ``usage.source`` and ``usage.path`` session-state keys: the user may
+point the page at any store file (read only). Without a store of the user's own
+(``$COSTMODEL_STORE``, else the default path), the page starts on the demo store: generated batch
 results in the real results format, imported like any others, and labelled as demo data
 wherever they are shown.
 """
@@ -15,11 +16,14 @@ import streamlit as st
 
 from costmodel.demo import DEMO_LABEL
 from costmodel.store import default_store_path
-from costmodel.ui import cache
+from costmodel.ui import cache, services
 
-__all__ = ["DEMO", "SOURCE_KEY", "YOURS", "UsageSource", "render"]
+__all__ = ["DEMO", "PATH_KEY", "SOURCE_KEY", "YOURS", "UsageSource", "render"]
 
 SOURCE_KEY = "usage.source"
+PATH_KEY = "usage.path"
+_CHOSEN_KEY = "usage.source.kept"
+_PATH_KEPT_KEY = "usage.path.kept"  # what the user typed, for the session
 YOURS = "Your usage store"
 DEMO = "Demo data"
 
@@ -41,22 +45,42 @@ def _demo_banner(path: Path) -> None:
         "*Usage from your batches* in the README) to see your figures here.",
         icon=":material/science:",
     )
-    st.caption(f"Demo store: `{path}`")
+    st.caption(services.plain_text(f"Demo store: {path}"))
+
+
+def _seed(key: str, value: object) -> str:
+    if key not in st.session_state:  # first view, or back from another page
+        st.session_state[key] = value
+    return key
 
 
 def render() -> UsageSource:
-    """The store chooser (only when the user has a store) and, for demo data, its banner."""
+    """The store chooser and path (the user's store by default when there is one), and, for
+    demo data, its banner. A path that holds no usage store is reported by the page, in one
+    line, when it reads the store."""
     user = default_store_path()
-    if user.exists():
-        chosen = st.radio(
-            "Data", [YOURS, DEMO], key=SOURCE_KEY, horizontal=True, label_visibility="collapsed"
-        )
-    else:
-        chosen = DEMO
-        st.caption(f"No usage store at `{user}` yet, so this page shows demo data.")
+    default = YOURS if user.exists() else DEMO
+    chosen = st.radio(
+        "Data",
+        [YOURS, DEMO],
+        key=_seed(SOURCE_KEY, st.session_state.get(_CHOSEN_KEY, default)),
+        horizontal=True,
+        label_visibility="collapsed",
+    )
+    st.session_state[_CHOSEN_KEY] = chosen
     if chosen == YOURS:
-        st.caption(f"Usage store: `{user}`")
-        return UsageSource(user, is_demo=False)
+        typed = st.text_input(
+            "Usage store",
+            key=_seed(PATH_KEY, st.session_state.get(_PATH_KEPT_KEY, str(user))),
+            help="The DuckDB file `costmodel usage pull` and `import` write (`--store`, else "
+            "$COSTMODEL_STORE, else the default path). Read only: the page never changes it.",
+        )
+        st.session_state[_PATH_KEPT_KEY] = typed
+        return UsageSource(Path(typed.strip() or str(user)).expanduser(), is_demo=False)
+    if not user.exists():
+        st.caption(
+            services.plain_text(f"No usage store at {user} yet, so this page shows demo data.")
+        )
     path = cache.demo_store()
     _demo_banner(path)
     return UsageSource(path, is_demo=True)
