@@ -9,11 +9,12 @@ to install rather than a traceback.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 from costmodel.errors import CostModelError
 
-__all__ = ["MissingExtraError", "require"]
+__all__ = ["EXTRAS", "MissingExtraError", "require", "require_extra"]
 
 
 class MissingExtraError(CostModelError):
@@ -27,6 +28,13 @@ class MissingExtraError(CostModelError):
             f"pip install 'costmodel[{extra}]'"
         )
 
+
+# The packages each extra adds (kept in step with pyproject.toml; tests/test_packaging.py checks).
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "store": ("duckdb", "pyarrow"),
+    "api": ("anthropic", "tqdm", "duckdb", "pyarrow"),
+    "dashboard": ("streamlit", "plotly", "duckdb", "pyarrow"),
+}
 
 _FEATURES = {
     "store": "the usage store",
@@ -42,6 +50,17 @@ def require(module: str, *, extra: str) -> ModuleType:
     except ModuleNotFoundError as error:
         # Only the module asked for (or its parent package) counts as "not installed"; a
         # broken install that is missing something else deeper down stays a real error.
-        if error.name is None or not module.startswith(error.name):
+        if error.name is None or not (module == error.name or module.startswith(error.name + ".")):
             raise
         raise MissingExtraError(module, extra, _FEATURES.get(extra, extra)) from None
+
+
+def require_extra(extra: str) -> None:
+    """Raise :class:`MissingExtraError` unless every package of ``extra`` is installed.
+
+    Looks the packages up without importing them, so a command can check before doing any work
+    and the check costs next to nothing.
+    """
+    for module in EXTRAS[extra]:
+        if importlib.util.find_spec(module) is None:
+            raise MissingExtraError(module, extra, _FEATURES.get(extra, extra))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -102,6 +102,29 @@ def _utc(moment: datetime | date | str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+class _BrokenOff(Exception):
+    """The results body stopped part way (connection reset, short body, bad encoding)."""
+
+
+def _body(response: Any) -> Iterator[bytes]:
+    """The results body in pieces; a read that fails part way raises :class:`_BrokenOff`.
+
+    The SDK wraps failures of the request itself (as ``APIConnectionError``) but not of reading
+    a streamed body, which raise its HTTP transport's own errors. Naming those would tie this
+    module to a package the SDK uses internally, so every error raised while the SDK hands over
+    the next piece counts as a broken download: nothing is stored and the next pull retries.
+    """
+    pieces = iter(response.iter_bytes())
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration:
+            return
+        except Exception as exc:  # only the SDK's body read runs inside this try
+            raise _BrokenOff(f"{type(exc).__name__}: {exc}") from exc
+        yield piece
+
+
 class _Scrubber:
     """Removes the client's secrets from any text before it reaches a message."""
 
@@ -147,9 +170,10 @@ def pull(
     ``spool_dir``: where results are spooled while they download (default: the temp folder).
     Raises :class:`ApiError` when the key is missing or refused, or listing fails.
     """
-    import anthropic
-    import httpx2
-    from tqdm import tqdm
+    from costmodel.optional import require
+
+    anthropic = require("anthropic", extra="api")
+    tqdm = require("tqdm", extra="api").tqdm
 
     if client is None:
         try:
@@ -192,7 +216,7 @@ def pull(
             if start is not None and _utc(batch.created_at) < start:  # type: ignore[operator]
                 break  # newest first: every later batch is older still
             listed.append(batch)
-    except (anthropic.APIError, httpx2.HTTPError) as exc:
+    except anthropic.APIError as exc:  # the SDK wraps transport failures as APIConnectionError
         raise refused(exc, "listing batches") from None
     except TypeError as exc:
         if "authentication" not in str(exc):
@@ -241,9 +265,10 @@ def _pull_batch(
     spool_dir: Path | str | None,
     scrub: _Scrubber,
 ) -> None:
-    import anthropic
-    import httpx2
-    from tqdm import tqdm
+    from costmodel.optional import require
+
+    anthropic = require("anthropic", extra="api")
+    tqdm = require("tqdm", extra="api").tqdm
 
     with tempfile.TemporaryDirectory(prefix="costmodel-pull-", dir=spool_dir) as folder:
         spool = Path(folder) / f"{batch.id}.jsonl"
@@ -262,7 +287,7 @@ def _pull_batch(
                 ) as response,
                 spool.open("wb") as out,
             ):
-                for piece in response.iter_bytes():
+                for piece in _body(response):
                     out.write(piece)
                     lines.update(piece.count(b"\n"))
         except anthropic.NotFoundError:
@@ -277,7 +302,7 @@ def _pull_batch(
                 BatchOutcome(batch.id, f"after retries: {_error_detail(exc, scrub)}")
             )
             return
-        except (anthropic.AnthropicError, httpx2.HTTPError, httpx2.StreamError) as exc:
+        except (anthropic.AnthropicError, _BrokenOff) as exc:
             # Includes a stream cut off part way: nothing was stored, the next pull retries.
             report.failed.append(
                 BatchOutcome(batch.id, f"results download broke off: {scrub(str(exc))[:200]}")
