@@ -10,7 +10,7 @@ import streamlit as st
 
 from costmodel.ui import sidebar
 
-UI = Path(__file__).parent / "costmodel" / "ui"
+UI = Path(sidebar.__file__).parent  # also where the package installed it (costmodel dashboard)
 
 st.set_page_config(
     page_title="costmodel: sync or batch",
