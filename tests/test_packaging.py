@@ -367,5 +367,18 @@ def test_the_wheel_with_every_extra_serves_the_dashboard(installed: Installed) -
         except subprocess.TimeoutExpired:
             server.kill()
             output, _ = server.communicate()
-    assert "127.0.0.1" in output  # it listened on loopback only
+    assert f"127.0.0.1:{port}" in output  # it listened on loopback only
     assert "demo usage store:" in output
+    # The packaged app renders the bundled scenario from the package, not from a checkout.
+    page = installed.run(
+        str(installed.venv / "bin" / "python"),
+        "-c",
+        "from importlib import resources\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "app = str(resources.files('costmodel') / 'dashboard_app.py')\n"
+        "at = AppTest.from_file(app, default_timeout=60).run()\n"
+        "assert not at.exception, at.exception\n"
+        "print([m.value for m in at.metric][:2])",
+        timeout=180,
+    )
+    assert page.stdout.strip() == "['$412.50', '$206.25']", page.stderr
