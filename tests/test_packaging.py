@@ -382,3 +382,18 @@ def test_the_wheel_with_every_extra_serves_the_dashboard(installed: Installed) -
         timeout=180,
     )
     assert page.stdout.strip() == "['$412.50', '$206.25']", page.stderr
+
+
+def test_the_dashboard_command_passes_the_checkout_streamlit_config() -> None:
+    # Streamlit reads .streamlit/config.toml only from the folder it starts in, so the packaged
+    # dashboard passes the same settings on its command line; the two must not drift apart.
+    from costmodel.cli import DASHBOARD_FLAGS
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    expected = {
+        f"--{section}.{key}={str(value).lower() if isinstance(value, bool) else value}"
+        for section, values in config.items()
+        for key, value in values.items()
+    }
+    assert set(DASHBOARD_FLAGS) == expected
+    assert "--server.address=127.0.0.1" in DASHBOARD_FLAGS
