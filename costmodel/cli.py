@@ -632,7 +632,8 @@ def dashboard(port: int, streamlit_args: tuple[str, ...]) -> None:
     """Open the dashboard on http://127.0.0.1:PORT (localhost only; no API key needed).
 
     Builds the demo usage store once, as scripts/dashboard.sh does, then runs the app that
-    ships in the package. Arguments after -- go to `streamlit run`.
+    ships in the package. Arguments after -- go to `streamlit run` (they cannot change the
+    address, the port or the upload limit).
     """
     _needs("dashboard")
     from importlib import resources
@@ -647,9 +648,10 @@ def dashboard(port: int, streamlit_args: tuple[str, ...]) -> None:
         "streamlit",
         "run",
         str(app),
+        *streamlit_args,
+        # Last, so they win over the same options among the user's: localhost only, always.
         *DASHBOARD_FLAGS,
         f"--server.port={port}",
-        *streamlit_args,
     ]
     sys.stdout.flush()
     sys.stderr.flush()

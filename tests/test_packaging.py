@@ -244,6 +244,29 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _health(server: subprocess.Popen[str], port: int, wait: float = 90) -> str | None:
+    """The dashboard's health answer, polled until it comes or the server exits (bounded)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            url = f"http://127.0.0.1:{port}/_stcore/health"
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return str(response.read().decode())
+        except OSError:
+            time.sleep(0.5)
+    return None
+
+
+def _stop(server: subprocess.Popen[str]) -> str:
+    server.terminate()
+    try:
+        output, _ = server.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        output, _ = server.communicate()
+    return output
+
+
 class Installed:
     """A fresh virtual environment holding the built wheel, run from a folder of its own."""
 
@@ -346,27 +369,12 @@ def test_the_wheel_with_every_extra_serves_the_dashboard(installed: Installed) -
         text=True,
     )
     try:
-        deadline = time.monotonic() + 90
-        answer = None
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/_stcore/health", timeout=2
-                ) as response:
-                    answer = response.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.5)
+        answer = _health(server, port)
         assert answer == "ok", f"no health answer; exit {server.poll()}"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             assert response.status == 200
     finally:
-        server.terminate()
-        try:
-            output, _ = server.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            output, _ = server.communicate()
+        output = _stop(server)
     assert f"127.0.0.1:{port}" in output  # it listened on loopback only
     assert "demo usage store:" in output
     # The packaged app renders the bundled scenario from the package, not from a checkout.
@@ -397,3 +405,18 @@ def test_the_dashboard_command_passes_the_checkout_streamlit_config() -> None:
     }
     assert set(DASHBOARD_FLAGS) == expected
     assert "--server.address=127.0.0.1" in DASHBOARD_FLAGS
+
+
+def test_the_dashboard_stays_on_localhost_whatever_streamlit_arguments_say(tmp_path: Path) -> None:
+    port, other = _free_port(), _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COSTMODEL_DEMO_STORE": str(tmp_path / "d.db")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "costmodel.cli", "dashboard", "--port", str(port), "--",
+         "--server.address=0.0.0.0", f"--server.port={other}", "--server.maxUploadSize=500"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert _health(server, port) == "ok", f"no health answer; exit {server.poll()}"
+    finally:
+        output = _stop(server)
+    assert f"127.0.0.1:{port}" in output and "0.0.0.0" not in output
