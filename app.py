@@ -15,7 +15,7 @@ import streamlit as st
 
 from costmodel.ui import services, share, sidebar
 
-UI = Path(__file__).parent / "costmodel" / "ui"
+UI = Path(sidebar.__file__).parent  # also where the package installed it (costmodel dashboard)
 # Shipped with the app: an icon named ":material/...:" would make the browser fetch the
 # favicon from Google's font host, and the page makes no request beyond this computer.
 ICON = UI / "static" / "icon.png"

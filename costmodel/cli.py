@@ -204,7 +204,22 @@ def _job_rule(separator: str, jobs: Path | None) -> Any:
     return load_job_map(jobs, separator=separator) if jobs else JobRule(separator=separator)
 
 
+def _needs(extra: str) -> None:
+    """Stop with the one-line "pip install 'costmodel[extra]'" when the extra is missing."""
+    from costmodel.optional import require_extra
+
+    require_extra(extra)
+
+
+def _scenario_file(value: Path) -> Path:
+    """A scenario argument: a path that exists, else the name of a bundled scenario."""
+    from costmodel.bundled import resolve_scenario
+
+    return resolve_scenario(value)
+
+
 def _open_store(path: Path | None, *, read_only: bool = False, create: bool = True) -> Any:
+    _needs("store")
     from costmodel.store import default_store_path, open_store
 
     target = path or default_store_path()
@@ -281,11 +296,14 @@ def run(
     simulate: str | None = None,
     seed: str = "0",
 ) -> None:
-    """Monthly cost of a scenario, sync against the batch plan, and its margin impact."""
+    """Monthly cost of a scenario, sync against the batch plan, and its margin impact.
+
+    SCENARIO is a scenario file, or the name of a bundled one (`costmodel scenarios`).
+    """
     from costmodel.report import catalogue_for, run_scenario
     from costmodel.scenario import load_scenario
 
-    loaded = load_scenario(scenario)
+    loaded = load_scenario(_scenario_file(scenario))
     catalogue = catalogue_for(loaded, prices)
     fx = _currency(currency, fx_rate, fx_date, fx_source)
     draws, seed_number = _draws(simulate, seed)
@@ -311,6 +329,7 @@ def run(
         return
     from costmodel.actuals import compare_with_actual
 
+    _needs("store")
     with _open_store(store, read_only=True) as opened:
         result = compare_with_actual(
             loaded,
@@ -445,14 +464,14 @@ def compare(
     fx_source: str,
     fmt: str,
 ) -> None:
-    """Several scenarios side by side."""
+    """Several scenarios side by side (files, or names of bundled scenarios)."""
     from costmodel.report import catalogue_for, compare_runs, run_scenario
     from costmodel.scenario import load_scenario
 
     fx = _currency(currency, fx_rate, fx_date, fx_source)
     runs = []
     for path in scenarios:
-        loaded = load_scenario(path)
+        loaded = load_scenario(_scenario_file(path))
         runs.append(
             run_scenario(loaded, catalogue_for(loaded, prices), on=_parse_date(on, "--on"), fx=fx)
         )
@@ -489,14 +508,17 @@ def diff(
     on: str | None,
     fmt: str,
 ) -> None:
-    """What PROPOSED changes against BASELINE: monthly cost and margin, line by line."""
+    """What PROPOSED changes against BASELINE: monthly cost and margin, line by line.
+
+    Each is a scenario file, or the name of a bundled scenario.
+    """
     from costmodel.report import catalogue_for, diff_runs, run_scenario
     from costmodel.scenario import load_scenario
 
     day = _parse_date(on, "--on")
     runs = []
     for path in (baseline, proposed):
-        loaded = load_scenario(path)
+        loaded = load_scenario(_scenario_file(path))
         runs.append(run_scenario(loaded, catalogue_for(loaded, prices), on=day))
     result = diff_runs(runs[0], runs[1], plan=plan)
     _emit(result, fmt)
@@ -520,10 +542,21 @@ def diff(
 @format_option
 @friendly_errors
 def validate(scenarios: tuple[Path, ...], fmt: str) -> None:
-    """Check scenario files without running them; every problem is listed."""
+    """Check scenario files without running them; every problem is listed.
+
+    A name of a bundled scenario stands for its file when no such file exists.
+    """
+    from costmodel.bundled import resolve_scenario
+    from costmodel.errors import ScenarioError
     from costmodel.report import validate_files
 
-    result = validate_files(scenarios)
+    files = []
+    for path in scenarios:
+        try:
+            files.append(resolve_scenario(path))
+        except ScenarioError:
+            files.append(path)  # reported below, with the other files' problems
+    result = validate_files(files)
     if fmt != "table":
         _emit(result, fmt)
     else:
@@ -600,6 +633,7 @@ def pull(
     then 1. Results are kept 29 days after a batch is created: later pulls try a batch found
     without results again inside that window and count it in one line after it.
     """
+    _needs("api")
     from costmodel.ingest.batches import pull as pull_batches
 
     with _open_store(store, create=False) as opened:
@@ -706,6 +740,7 @@ def import_(
     requests under a batch id already stored are refused unless --replace; the same requests
     under another id are refused (they would be counted twice); an empty file is refused.
     """
+    _needs("store")
     from costmodel.ingest.files import read_results
 
     if batch_id and len(files) > 1:
@@ -861,6 +896,83 @@ def calibrate(
         ),
         fmt,
     )
+
+
+@main.command(name="scenarios")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@friendly_errors
+def scenarios_(fmt: str) -> None:
+    """The bundled scenarios: name, title and file. Give a name to run, compare or diff."""
+    import json
+
+    from costmodel.bundled import bundled_scenarios
+
+    found = [(s.name, s.title, str(s.path)) for s in bundled_scenarios()]
+    if fmt == "json":
+        rows = [{"name": name, "title": title, "file": file} for name, title, file in found]
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    width = max((len(name) for name, _, _ in found), default=4)
+    title_width = max((len(title) for _, title, _ in found), default=5)
+    click.echo(f"{'Name':<{width}}  {'Title':<{title_width}}  File")
+    for name, title, file in found:
+        click.echo(f"{name:<{width}}  {title:<{title_width}}  {file}")
+
+
+# The same settings as .streamlit/config.toml, which Streamlit reads only from the folder it is
+# started in: the packaged app runs from anywhere, so they are passed on its command line.
+DASHBOARD_FLAGS: tuple[str, ...] = (
+    "--server.address=127.0.0.1",
+    "--server.headless=true",
+    "--server.maxUploadSize=1",
+    "--browser.gatherUsageStats=false",
+    "--browser.serverAddress=localhost",
+    "--theme.base=light",
+    "--theme.primaryColor=#0f9d77",
+    "--client.toolbarMode=minimal",
+    "--client.showErrorDetails=none",
+)
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
+@click.argument("streamlit_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- STREAMLIT_ARGS]")
+@friendly_errors
+def dashboard(port: int, streamlit_args: tuple[str, ...]) -> None:
+    """Open the dashboard on http://127.0.0.1:PORT (localhost only; no API key needed).
+
+    Builds the demo usage store once, as scripts/dashboard.sh does, then runs the app that
+    ships in the package. Arguments after -- go to `streamlit run` (they cannot change the
+    address, the port or the upload limit).
+    """
+    _needs("dashboard")
+    from importlib import resources
+
+    from costmodel.demo import ensure_demo_store
+
+    click.echo(f"demo usage store: {ensure_demo_store()}", err=True)
+    app = Path(str(resources.files("costmodel") / "dashboard_app.py"))
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        *streamlit_args,
+        # Last, so they win over the same options among the user's: localhost only, always.
+        *DASHBOARD_FLAGS,
+        f"--server.port={port}",
+    ]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)  # Streamlit owns the process from here, signals and all
 
 
 if __name__ == "__main__":  # pragma: no cover

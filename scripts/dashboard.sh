@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[all]'
 
 .venv/bin/python -c "from costmodel.demo import ensure_demo_store; print('demo usage store:', ensure_demo_store())"
 exec .venv/bin/streamlit run app.py \

@@ -40,7 +40,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -131,6 +131,29 @@ def _utc(moment: datetime | date | str | None) -> datetime | None:
     if not isinstance(moment, datetime):
         return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class _BrokenOff(Exception):
+    """The results body stopped part way (connection reset, short body, bad encoding)."""
+
+
+def _body(response: Any) -> Iterator[bytes]:
+    """The results body in pieces; a read that fails part way raises :class:`_BrokenOff`.
+
+    The SDK wraps failures of the request itself (as ``APIConnectionError``) but not of reading
+    a streamed body, which raise its HTTP transport's own errors. Naming those would tie this
+    module to a package the SDK uses internally, so every error raised while the SDK hands over
+    the next piece counts as a broken download: nothing is stored and the next pull retries.
+    """
+    pieces = iter(response.iter_bytes())
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration:
+            return
+        except Exception as exc:  # only the SDK's body read runs inside this try
+            raise _BrokenOff(f"{type(exc).__name__}: {exc}") from exc
+        yield piece
 
 
 class _Scrubber:
@@ -269,9 +292,10 @@ def pull(
     ``max_pages``: the most list pages to read. ``now``: the clock, for the retention window.
     Raises :class:`ApiError` when the key is missing or refused, or listing fails.
     """
-    import anthropic
-    import httpx2
-    from tqdm import tqdm
+    from costmodel.optional import require
+
+    anthropic = require("anthropic", extra="api")
+    tqdm = require("tqdm", extra="api").tqdm
 
     if client is None:
         # Before any request: a key with a trailing newline would fail as a connection error.
@@ -357,7 +381,7 @@ def pull(
             cursor = last_id
     except _Malformed as exc:
         raise ApiError(f"listing batches: malformed answer from the API: {exc}") from None
-    except (anthropic.APIError, httpx2.HTTPError) as exc:
+    except anthropic.APIError as exc:  # the SDK wraps transport failures as APIConnectionError
         raise refused(exc, "listing batches") from None
     except TypeError as exc:
         if "authentication" not in str(exc):
@@ -452,9 +476,10 @@ def _pull_batch(
     replace: bool,
 ) -> BatchOutcome | None:
     """Fetch and store one batch; the outcome to remember when its results are gone."""
-    import anthropic
-    import httpx2
-    from tqdm import tqdm
+    from costmodel.optional import require
+
+    anthropic = require("anthropic", extra="api")
+    tqdm = require("tqdm", extra="api").tqdm
 
     from costmodel.store import DuplicateBatchError
 
@@ -483,7 +508,7 @@ def _pull_batch(
                 ) as response,
                 os.fdopen(os.open(spool, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out,
             ):
-                for piece in response.iter_bytes():
+                for piece in _body(response):
                     out.write(piece)
                     lines.update(piece.count(b"\n"))
         except anthropic.NotFoundError:
@@ -497,7 +522,7 @@ def _pull_batch(
                 BatchOutcome(batch.id, f"after retries: {_error_detail(exc, scrub)}")
             )
             return None
-        except (anthropic.AnthropicError, httpx2.HTTPError, httpx2.StreamError) as exc:
+        except (anthropic.AnthropicError, _BrokenOff) as exc:
             # Includes a stream cut off part way: nothing was stored, the next pull retries.
             report.failed.append(
                 BatchOutcome(batch.id, f"results download broke off: {scrub(str(exc))[:200]}")

@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+from costmodel.credentials import redact
 from costmodel.errors import ApiError, IngestError
 
 __all__ = [
@@ -374,9 +375,9 @@ def _pages(
     refreshed: list[datetime],
 ) -> Iterator[Any]:
     """Every item of every page of every window; raises :class:`ApiError` on failure."""
-    import anthropic
-    import httpx2
+    from costmodel.optional import require
 
+    anthropic = require("anthropic", extra="api")
     secret = getattr(client, "api_key", None)
     resource = getattr(client.beta.organization.analytics, endpoint)
     doing = f"reading the organisation's {endpoint} report"
@@ -421,9 +422,9 @@ def _pages(
             ) from None
         except anthropic.APIStatusError as exc:
             raise ApiError(f"{doing} failed after retries: {_detail(exc, secret)}") from None
-        except (anthropic.APIConnectionError, httpx2.HTTPError) as exc:
+        except anthropic.APIConnectionError as exc:  # the SDK wraps transport failures
             raise ApiError(
-                f"{doing} failed after retries: cannot reach {client.base_url} "
+                f"{doing} failed after retries: cannot reach {redact(str(client.base_url))} "
                 f"({_scrub(type(exc).__name__ + ': ' + str(exc), secret)[:200]})"
             ) from None
         except TypeError as exc:  # the SDK's way of saying it has no credentials

@@ -20,7 +20,7 @@ from typing import Any, Final
 import pandas as pd
 import plotly.graph_objects as go
 
-from costmodel import charts
+from costmodel import bundled, charts
 from costmodel.analysis import ScenarioAnalysis, analyse
 from costmodel.catalogue import Catalogue, Contract, bundled_catalogue
 from costmodel.errors import CostModelError, ScenarioError, located
@@ -88,7 +88,7 @@ BUNDLED_ORDER: Final = (
     "support-platform",
     "reference",
 )
-SCENARIO_FOLDER: Final = Path(__file__).resolve().parents[2] / "scenarios"
+SCENARIO_FOLDER: Final = bundled.SCENARIO_FOLDER
 
 
 # -- scenarios in ---------------------------------------------------------------------------
