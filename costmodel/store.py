@@ -305,6 +305,11 @@ class Store:
     def close(self) -> None:
         self._con.close()
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection, for :mod:`costmodel.org_store`'s tables."""
+        return self._con
+
     def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         """The first row of a query, read to the end (DuckDB refuses new work on a connection
         while a result is unfinished)."""
