@@ -490,8 +490,11 @@ class Assessment:
         def money(value: Decimal | None) -> float | None:
             return None if value is None else float(cents(value))
 
+        from costmodel.report import SCHEMAS
+
         margin = self.margin
         return {
+            "schema": SCHEMAS["assess"],
             "source": self.candidates.source,
             "by": self.candidates.by,
             "period": {

@@ -310,8 +310,11 @@ class Reconciliation:
         def plain(value: Any) -> Any:
             return float(value) if isinstance(value, Decimal) else value
 
+        from costmodel.report import SCHEMAS
+
         totals = self.totals()
         return {
+            "schema": SCHEMAS["reconcile"],
             "currency": "USD",
             "tolerance_pct": float(self.tolerance * 100),
             "exit_code": self.exit_code,
