@@ -1000,7 +1000,7 @@ def reconcile_command(
     if result.exit_code:
         flagged = sum(1 for cell in result.flagged if cell.beyond_tolerance)
         click.echo(
-            f"costmodel: {flagged:,} cell(s) beyond the tolerance of {tolerance * 100:g}%",
+            f"costmodel: {flagged:,} cell(s) beyond the tolerance of {(tolerance * 100).normalize():f}%",
             err=True,
         )
         sys.exit(result.exit_code)

@@ -185,7 +185,17 @@ class OrgSummary:
     def csv_frame(self) -> Any:
         import pandas as pd
 
-        return pd.DataFrame([{k: _cell(v) for k, v in r.items()} for r in self.shown()[:-1]])
+        shown = self.shown()
+        records = [
+            {
+                "row": self.by if i < len(shown) - 1 else "total",
+                **{k: _cell(v) for k, v in r.items()},
+            }
+            for i, r in enumerate(shown)
+        ]
+        for record in records[-1:]:
+            record["key"] = ""  # the total's line is told by ``row``, not a label
+        return pd.DataFrame(records)
 
     def sections(self) -> list[Any]:
         import pandas as pd
