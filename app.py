@@ -21,6 +21,8 @@ pages = [
     st.Page(UI / "explorer.py", title="Scenario explorer", icon=":material/tune:", default=True),
     st.Page(UI / "compare.py", title="Compare scenarios", icon=":material/compare_arrows:"),
     st.Page(UI / "actual_usage.py", title="Actual usage", icon=":material/receipt_long:"),
+    st.Page(UI / "organisation.py", title="Organisation", icon=":material/domain:"),
+    st.Page(UI / "assessment.py", title="Assessment", icon=":material/rule:"),
     st.Page(UI / "prices.py", title="Prices", icon=":material/sell:"),
 ]
 navigation = st.navigation(pages)

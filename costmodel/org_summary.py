@@ -360,3 +360,14 @@ def _reason(exc: Exception, model: str, tier: str) -> str:
 def summary_rows_for_chart(summary: OrgSummary) -> Sequence[dict[str, Any]]:
     """The shown rows without the total, for the dashboard's charts."""
     return summary.shown()[:-1]
+
+
+def request_mix(summary: OrgSummary) -> dict[str, int]:
+    """Requests by how they were served: synchronously (standard, priority), through the
+    Batches API, and any other tier (flex, new ones), for the sync-against-batch chart."""
+    total = summary.totals()
+    return {
+        "Synchronous": total.sync_requests,
+        "Batch": total.batch_requests,
+        "Other tiers": total.requests - total.sync_requests - total.batch_requests,
+    }
