@@ -32,7 +32,6 @@ _PICKER_CHOICE = "picker.choice"
 
 def _policy_widgets(policy: Any, workspaces: list[str]) -> Any:
     """The bundled policy with the thresholds the user set."""
-
     st.subheader("Policy")
     st.caption(
         "The bundled policy is the article's decision tree; change a threshold and the "
