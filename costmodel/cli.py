@@ -879,13 +879,21 @@ def org_demo(until: str | None, store: Path | None) -> None:
         ORG_DEMO_DAYS,
         ORG_DEMO_LABEL,
         default_org_demo_path,
+        ensure_org_demo_store,
+        unmark_org_demo,
         write_org_demo,
     )
 
     last = _parse_date(until, "--until") or _today(None) - timedelta(days=1)
-    target = store or default_org_demo_path()
-    with _open_store(target) as opened:
-        write_org_demo(opened, until=last)
+    if store is None:
+        # The demo store --demo reads holds only demo data: it is built afresh for this month.
+        target = default_org_demo_path()
+        unmark_org_demo(target)
+        ensure_org_demo_store(target, today=last + timedelta(days=1))
+    else:
+        target = store
+        with _open_store(target) as opened:
+            write_org_demo(opened, until=last)
     click.echo(f"{target}: {ORG_DEMO_DAYS} days to {last.isoformat()} written. {ORG_DEMO_LABEL}.")
 
 
@@ -920,6 +928,7 @@ def org_summary_command(
         by=by,
         data_refreshed_at=period.data_refreshed_at,
         demo=period.demo,
+        geo_rows=report.geo_usage,
     )
     _emit(result, fmt)
 

@@ -20,6 +20,7 @@ __all__ = [
     "ORG_DEMO_LABEL",
     "default_org_demo_path",
     "ensure_org_demo_store",
+    "unmark_org_demo",
     "write_org_demo",
 ]
 
@@ -39,10 +40,18 @@ def default_org_demo_path() -> Path:
 
 def write_org_demo(store: object, *, until: date, days: int = ORG_DEMO_DAYS) -> object:
     """Write ``days`` days of the demo report ending ``until`` (inclusive) into ``store``."""
-    from costmodel.org_store import write_org_report
+    from costmodel.errors import StoreError
+    from costmodel.org_store import sources, write_org_report
     from costmodel.synthetic_org import demo_org_report, generate_org_report
 
     since = until - timedelta(days=days - 1)
+    if sources(store, since, until) - {"demo"}:
+        # Demo rows would replace the user's pulled report for those days: never without asking.
+        raise StoreError(
+            f"{getattr(store, 'path', 'the store')} holds a pulled organisation report for "
+            f"{since.isoformat()} to {until.isoformat()}; the demo would replace it. Give "
+            "another --store"
+        )
     facts = generate_org_report(since=since, days=days, seed=ORG_DEMO_SEED)
     report = demo_org_report(
         facts,
@@ -53,13 +62,22 @@ def write_org_demo(store: object, *, until: date, days: int = ORG_DEMO_DAYS) -> 
     return write_org_report(store, report, source="demo")
 
 
+def _marker(target: Path) -> Path:
+    return target.with_suffix(target.suffix + ".version")
+
+
+def unmark_org_demo(path: Path) -> None:
+    """Forget that ``path`` is built, so :func:`ensure_org_demo_store` builds it again."""
+    _marker(path).unlink(missing_ok=True)
+
+
 def ensure_org_demo_store(path: Path | str | None = None, *, today: date | None = None) -> Path:
     """Build the demo organisation store at ``path`` (default :func:`default_org_demo_path`)
     unless one of this version is there: the :data:`ORG_DEMO_DAYS` days before ``today``."""
     from costmodel.store import open_store
 
     target = Path(path) if path is not None else default_org_demo_path()
-    marker = target.with_suffix(target.suffix + ".version")
+    marker = _marker(target)
     if target.exists() and marker.exists() and marker.read_text().strip() == ORG_DEMO_VERSION:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,7 @@ __all__ = [
     "read_cost",
     "read_report",
     "read_usage",
+    "sources",
     "write_org_report",
 ]
 
@@ -376,6 +377,17 @@ def read_report(
         data_refreshed_at=period.data_refreshed_at,
     )
     return report, period
+
+
+def sources(store: Any, since: date, until: date) -> set[str]:
+    """Where the stored rows of ``since`` to ``until`` came from (``api``, ``demo``)."""
+    con = _connection(store)
+    if not _tables_exist(con):
+        return set()
+    rows = con.execute(
+        "SELECT DISTINCT source FROM org_pulls WHERE since <= ? AND until >= ?", [until, since]
+    ).fetchall()
+    return {row[0] for row in rows}
 
 
 def stored_workspaces(store: Any) -> Sequence[str]:

@@ -262,11 +262,13 @@ def org_summary(
     by: str = "model",
     data_refreshed_at: datetime | None = None,
     demo: bool = False,
+    geo_rows: Iterable[Any] = (),
 ) -> OrgSummary:
     """Summarise the report's rows by ``by`` (see the module docstring)."""
     if by not in SUMMARY_BY:
         raise CostModelError(f"by: got {by!r}; expected one of {', '.join(SUMMARY_BY)}")
     rows: dict[str, OrgSummaryRow] = {}
+    geo_rows = list(geo_rows)
     days: set[date] = set()
     unpriced: dict[str, int] = defaultdict(int)
 
@@ -291,8 +293,12 @@ def org_summary(
             usage.cache_read_input_tokens,
             usage.web_search_requests,
         )
-        long_context = usage.context_window == LONG_CONTEXT_WINDOW
         model = usage.model or _MISSING["model"]
+        # The 200k-1M window is billed at the long-context tier where the model has one; a
+        # model without one bills it at its standard rates (as :mod:`costmodel.reconcile`).
+        long_context = usage.context_window == LONG_CONTEXT_WINDOW and _has_long_tier(
+            catalogue, model, usage.day
+        )
         if tier == "batch":
             out.batch_requests += requests
         try:
@@ -312,6 +318,19 @@ def org_summary(
                 out.sync_as_batch_usd = (out.sync_as_batch_usd or Decimal(0)) + cost
             except (UnpricedError, UnknownModelError) as exc:
                 unpriced[f"{_reason(exc, model, 'batch')} (its batch price)"] += requests
+    geo_by_key = by != "api_key"
+    for geo in geo_rows:
+        if not geo_by_key or (geo.inference_geo or "") != "us":
+            continue
+        if geo.service_tier not in ("standard", "batch"):
+            continue  # a tier with no public price has no catalogue cost to add to
+        out = row_for(_key(geo, by, catalogue))
+        if out.catalogue_list_usd is None:
+            continue  # nothing of this key is priced: no surcharge to add to
+        try:
+            out.catalogue_list_usd += _us_surcharge(catalogue, geo)
+        except (UnpricedError, UnknownModelError):
+            continue  # the usage row already counted it as unpriced
     cost_by_key = by != "api_key"
     for cost in cost_rows:
         days.add(cost.day)
@@ -322,10 +341,15 @@ def org_summary(
         out.reported_list_usd = (out.reported_list_usd or Decimal(0)) + (
             Decimal(cost.list_amount_cents) / 100
         )
+    geo_note = (
+        "with the US-only surcharge from the report's inference-geo query"
+        if geo_rows and geo_by_key
+        else "at global rates (no inference-geo split for this grouping)"
+    )
     notes = [
         "Catalogue list is the catalogue's price of the reported usage at each day's rates and "
-        "service tier, at global rates (the report's main usage query is not split by inference "
-        "geo); Sync through batch is the standard and priority usage at Batches API rates."
+        f"service tier, {geo_note}; Sync through batch is the standard and priority usage at "
+        "Batches API rates, at global rates."
     ]
     if not cost_by_key:
         notes.append(
@@ -344,6 +368,34 @@ def org_summary(
         demo,
         tuple(notes),
     )
+
+
+def _has_long_tier(catalogue: Catalogue, model: str, day: date) -> bool:
+    if not catalogue.knows(model):
+        return False
+    try:
+        entry = catalogue.models[catalogue.resolve(model)].price_on(day)
+    except UnpricedError:
+        return False
+    return entry.long_context is not None
+
+
+def _us_surcharge(catalogue: Catalogue, geo: Any) -> Decimal:
+    """What the US-only multiplier adds to a geo row's tokens (standard band: the geo query
+    does not split by context window), as :mod:`costmodel.reconcile` prices it."""
+    model = geo.model or _MISSING["model"]
+    counts = TokenCounts(
+        geo.uncached_input_tokens,
+        geo.output_tokens,
+        geo.cache_creation_5m_input_tokens,
+        geo.cache_creation_1h_input_tokens,
+        geo.cache_read_input_tokens,
+        0,  # web searches carry no geo multiplier
+    )
+    tier = geo.service_tier
+    us = exact_cost(catalogue, model, geo.day, tier, counts, inference_geo="us").total
+    plain = exact_cost(catalogue, model, geo.day, tier, counts).total
+    return us - plain
 
 
 def _reason(exc: Exception, model: str, tier: str) -> str:

@@ -61,7 +61,9 @@ def test_organisation_page_shows_the_demo_report_labelled_with_the_librarys_figu
     at = _page(ORG_PAGE)
     assert at.warning and at.warning[0].value.startswith("**Demo data")
     report, _period = _demo_report(_stores)
-    summary = org_summary(report.usage, report.cost, bundled_catalogue(), by="day")
+    summary = org_summary(
+        report.usage, report.cost, bundled_catalogue(), by="day", geo_rows=report.geo_usage
+    )
     totals = summary.shown()[-1]
     metrics = _metrics(at)
     assert metrics["Reported (USD)"] == format_money(totals["reported_usd"])

@@ -230,6 +230,13 @@ def test_summary_by_tier_shows_unpriced_tiers_as_unpriced_never_zero(pulled: Pat
     assert rows["priority"]["priced"] is False
     assert rows["standard"]["catalogue_list_usd"] > 0 and rows["batch"]["batch_requests"] > 0
     assert any("priority" in note for note in json.loads(out)["notes"])
+    # The synthetic report's list amounts are the catalogue's exact list prices (US-only
+    # surcharge and long-context tier included): the summary must find the same figures.
+    for tier in ("standard", "batch"):
+        assert rows[tier]["catalogue_list_usd"] == rows[tier]["reported_list_usd"]
+    reconciled = json.loads(invoke("reconcile", "--store", str(pulled), "--format", "json")[1])
+    totals = json.loads(out)["totals"]
+    assert totals["catalogue_list_usd"] == reconciled["totals"]["catalogue_usd"]
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "markdown"])
@@ -418,3 +425,14 @@ def test_every_command_works_on_the_demo_data_without_a_key(tmp_path: Path, monk
     assert code == 0 and "Demo data" in out
     code, out, _ = invoke("org", "summary", "--store", str(store), "--format", "json")
     assert json.loads(out)["period"] == {"first_day": "2026-11-01", "last_day": "2026-11-30"}
+    # Into the demo store --demo reads: a month of its own, kept.
+    assert invoke("org", "demo", "--until", "2026-10-31")[0] == 0
+    code, out, _ = invoke("org", "summary", "--demo", "--format", "json")
+    assert json.loads(out)["period"] == {"first_day": "2026-10-02", "last_day": "2026-10-31"}
+
+
+def test_the_demo_never_replaces_a_pulled_report(pulled: Path) -> None:
+    before = stored_totals(pulled)
+    code, _, err = invoke("org", "demo", "--store", str(pulled), "--until", "2026-11-30")
+    assert code == 1 and "holds a pulled organisation report" in err
+    assert stored_totals(pulled) == before

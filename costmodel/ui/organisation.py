@@ -191,6 +191,7 @@ def render() -> None:
         by=by,
         data_refreshed_at=period.data_refreshed_at,
         demo=period.demo,
+        geo_rows=report.geo_usage,
     )
     totals = summary.shown()[-1]
     cards = st.columns(4)
