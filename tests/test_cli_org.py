@@ -436,3 +436,22 @@ def test_the_demo_never_replaces_a_pulled_report(pulled: Path) -> None:
     code, _, err = invoke("org", "demo", "--store", str(pulled), "--until", "2026-11-30")
     assert code == 1 and "holds a pulled organisation report" in err
     assert stored_totals(pulled) == before
+
+
+def test_reconcile_sets_the_stores_batch_results_beside_the_reports_batch_tier(
+    pulled: Path, tmp_path: Path
+) -> None:
+    from costmodel.ingest import read_results
+    from costmodel.synthetic import write_results
+
+    results = tmp_path / "msgbatch_01Check_results.jsonl"
+    write_results(results, 50, job="nightly", seed=4)
+    with open_store(pulled) as store:
+        source = read_results(results, created_at="2026-10-14")
+        store.write_batch(source.batch_meta(), source)
+    code, out, _err = invoke("reconcile", "--store", str(pulled), "--format", "json")
+    checks = json.loads(out)["batch_checks"]
+    assert checks and {c["day"] for c in checks} == {"2026-10-14"}
+    # 50 generated requests are not what the report's batch tier billed that day.
+    assert code == 3 and any(c["beyond_tolerance"] for c in checks)
+    assert "Batch results in the store" in invoke("reconcile", "--store", str(pulled))[1]
