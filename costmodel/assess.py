@@ -39,7 +39,7 @@ import pandas as pd
 from costmodel.catalogue import Catalogue
 from costmodel.errors import CostModelError, UnknownModelError, UnpricedError
 from costmodel.margin import MarginImpact, margin_impact
-from costmodel.money import quantize_cents
+from costmodel.money import allocate_cents, quantize_cents
 from costmodel.policy import BusinessHours, HybridRule, Policy
 from costmodel.reconcile import LONG_CONTEXT_WINDOW, TokenCounts, cents, exact_cost
 from costmodel.report import Section, _margin_section
@@ -434,6 +434,26 @@ class Assessment:
             out[f"gross_profit_{plan}"] = revenue - other - inference
         return out
 
+    def _shown(self) -> tuple[list[dict[str, Decimal | None]], dict[str, Decimal]]:
+        """The figures every output shows, footing as `costmodel run`'s do: each total is the
+        exact sum rounded once, the workloads' parts are rounded so they add up to it (largest
+        remainder), and savings are the shown spend now minus the shown spend after."""
+        priced = [i for i, w in enumerate(self.workloads) if w.now_usd is not None]
+        rows: list[dict[str, Decimal | None]] = [
+            {"now_usd": None, "after_usd": None, "savings_usd": None} for _ in self.workloads
+        ]
+        totals: dict[str, Decimal] = {}
+        for column in ("now_usd", "after_usd"):
+            exact = [getattr(self.workloads[i], column) for i in priced]
+            total = quantize_cents(sum(exact, Decimal(0)))
+            for i, part in zip(priced, allocate_cents(exact, total), strict=True):
+                rows[i][column] = part
+            totals[column] = total
+        for i in priced:
+            rows[i]["savings_usd"] = rows[i]["now_usd"] - rows[i]["after_usd"]  # type: ignore[operator]
+        totals["savings_usd"] = totals["now_usd"] - totals["after_usd"]
+        return rows, totals
+
     @property
     def title(self) -> str:
         return f"Migration assessment: {self.candidates.source}"
@@ -444,6 +464,7 @@ class Assessment:
         def money(value: Decimal | None) -> float:
             return math.nan if value is None else float(cents(value))
 
+        shown, totals = self._shown()
         rows = [
             {
                 "Workload": w.workload,
@@ -451,12 +472,12 @@ class Assessment:
                 "Verdict": w.verdict,
                 "Batch share": float(w.batch_share) * 100,
                 "Requests a day": float(w.requests_per_day),
-                "Now": money(w.now_usd),
-                "After": money(w.after_usd),
-                "Savings": money(w.savings_usd),
+                "Now": money(figures["now_usd"]),
+                "After": money(figures["after_usd"]),
+                "Savings": money(figures["savings_usd"]),
                 "Rule": w.unpriced or w.rule,
             }
-            for w in self.workloads
+            for w, figures in zip(self.workloads, shown, strict=True)
         ]
         rows.append(
             {
@@ -465,9 +486,9 @@ class Assessment:
                 "Verdict": "",
                 "Batch share": math.nan,
                 "Requests a day": float(sum(w.requests_per_day for w in self.workloads)),
-                "Now": money(self.now_usd),
-                "After": money(self.after_usd),
-                "Savings": money(self.savings_usd),
+                "Now": money(totals["now_usd"]),
+                "After": money(totals["after_usd"]),
+                "Savings": money(totals["savings_usd"]),
                 "Rule": "",
             }
         )
@@ -490,8 +511,12 @@ class Assessment:
         def money(value: Decimal | None) -> float | None:
             return None if value is None else float(cents(value))
 
+        from costmodel.report import SCHEMAS
+
+        shown, totals = self._shown()
         margin = self.margin
         return {
+            "schema": SCHEMAS["assess"],
             "source": self.candidates.source,
             "by": self.candidates.by,
             "period": {
@@ -513,18 +538,18 @@ class Assessment:
                     "requests": w.requests,
                     "requests_per_day": float(w.requests_per_day),
                     "monthly_requests": float(w.monthly_requests),
-                    "now_usd": money(w.now_usd),
-                    "after_usd": money(w.after_usd),
-                    "savings_usd": money(w.savings_usd),
+                    "now_usd": money(figures["now_usd"]),
+                    "after_usd": money(figures["after_usd"]),
+                    "savings_usd": money(figures["savings_usd"]),
                     "unpriced": w.unpriced or None,
                     "notes": list(w.notes),
                 }
-                for w in self.workloads
+                for w, figures in zip(self.workloads, shown, strict=True)
             ],
             "totals": {
-                "now_usd": money(self.now_usd),
-                "after_usd": money(self.after_usd),
-                "savings_usd": money(self.savings_usd),
+                "now_usd": money(totals["now_usd"]),
+                "after_usd": money(totals["after_usd"]),
+                "savings_usd": money(totals["savings_usd"]),
                 "moving": sum(1 for w in self.workloads if w.verdict != "sync"),
             },
             "margin": None

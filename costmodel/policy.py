@@ -22,6 +22,7 @@ A policy is validated like a scenario, all at once, every problem located as
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import time
@@ -526,3 +527,21 @@ def selectors_named(policy: Policy) -> Sequence[str]:
     for rule in policy.hybrid:
         names += [*rule.selector.workspaces, *rule.selector.api_keys, *rule.selector.tags]
     return sorted(set(names))
+
+
+# Keys only a policy has at its top level: a file with one of them (and no ``workloads``) is
+# checked as a policy by ``costmodel validate``.
+_POLICY_ONLY_KEYS: Final = frozenset(
+    ("latency_critical", "minimum_volume", "wait", "hybrid", "business_hours")
+)
+
+
+def looks_like_policy(text: str, name: str = "") -> bool:
+    """Whether ``text`` (a file's contents) is a policy rather than a scenario: its top-level
+    keys are a policy's, or, when it cannot tell (an empty or broken file), its name says so."""
+    keys = set(re.findall(r"^([A-Za-z_][\w-]*)\s*:", text, flags=re.MULTILINE))
+    if "workloads" in keys:
+        return False
+    if keys & _POLICY_ONLY_KEYS:
+        return True
+    return "policy" in Path(name).name.lower()

@@ -300,7 +300,7 @@ class Reconciliation:
         notes = [
             f"Catalogue cost is list price of the reported usage at the rates of each day; a cell "
             f"is beyond tolerance when it differs from the reported list amount by more than "
-            f"{self.tolerance * 100:g}% of it."
+            f"{(self.tolerance * 100).normalize():f}% of it."
         ]
         unpriced = sorted({c.unpriced for c in self.cells if c.unpriced})
         notes += [f"Unpriced: {reason}." for reason in unpriced]
@@ -310,8 +310,11 @@ class Reconciliation:
         def plain(value: Any) -> Any:
             return float(value) if isinstance(value, Decimal) else value
 
+        from costmodel.report import SCHEMAS
+
         totals = self.totals()
         return {
+            "schema": SCHEMAS["reconcile"],
             "currency": "USD",
             "tolerance_pct": float(self.tolerance * 100),
             "exit_code": self.exit_code,

@@ -68,6 +68,10 @@ SCHEMAS: Final = {
     "calibrate": "costmodel.calibrate/1",
     "import": "costmodel.import/1",
     "pull": "costmodel.pull/1",
+    "org_pull": "costmodel.org_pull/1",
+    "org_summary": "costmodel.org_summary/1",
+    "reconcile": "costmodel.reconcile/1",
+    "assess": "costmodel.assess/1",
 }
 _PLAN_COSTS: Final = ("cost_sync", "cost_batch", "list_cost_sync", "list_cost_batch")
 
@@ -777,6 +781,7 @@ class FileCheck:
     ok: bool
     workloads: int
     problems: tuple[str, ...]
+    kind: str = "scenario"  # or "policy" (a migration policy for `costmodel assess`)
 
 
 @dataclass(frozen=True)
@@ -806,6 +811,7 @@ class ValidationReport:
                     "file": item.file,
                     "ok": item.ok,
                     "workloads": item.workloads,
+                    "kind": item.kind,
                     "problems": list(item.problems),
                 }
                 for item in self.files
@@ -835,6 +841,10 @@ def validate_files(paths: Sequence[str | Path]) -> ValidationReport:
 
     checks = []
     for path in paths:
+        policy = _policy_check(path)
+        if policy is not None:
+            checks.append(policy)
+            continue
         try:
             loaded = load_scenario(path)
         except ScenarioError as error:
@@ -842,6 +852,25 @@ def validate_files(paths: Sequence[str | Path]) -> ValidationReport:
         else:
             checks.append(FileCheck(str(path), True, len(loaded.workloads), ()))
     return ValidationReport(tuple(checks))
+
+
+def _policy_check(path: str | Path) -> FileCheck | None:
+    """A migration policy file checked as one (None: the file is a scenario, or unreadable)."""
+    from costmodel.errors import CostModelError
+    from costmodel.policy import PolicyError, load_policy, looks_like_policy
+    from costmodel.user_files import read_text
+
+    try:
+        text = read_text(path, kind="file")
+    except CostModelError:
+        return None  # the scenario reader names the problem
+    if not looks_like_policy(text, str(path)):
+        return None
+    try:
+        load_policy(path)
+    except PolicyError as error:
+        return FileCheck(str(path), False, 0, tuple(error.problems))
+    return FileCheck(str(path), True, 0, (), kind="policy")
 
 
 # -- computing the results --------------------------------------------------------------------

@@ -472,6 +472,18 @@ class Store:
         self._con, self._pending = _connect(":memory:", self._memory_limit), True
         self._migrate()
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection, for :mod:`costmodel.org_store`'s tables (reads; a write
+        goes through :meth:`writable_connection`)."""
+        return self._con
+
+    def writable_connection(self) -> duckdb.DuckDBPyConnection:
+        """The connection to write to, creating the store's file now if it does not exist yet
+        (a store opened with ``create=False`` holds an in-memory stand-in until then)."""
+        self._writable()
+        return self._con
+
     def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         """The first row of a query, read to the end (DuckDB refuses new work on a connection
         while a result is unfinished)."""
