@@ -642,6 +642,10 @@ def _yaml_scalar(value: Any) -> str:
 
 
 # -- scenario against actuals ---------------------------------------------------------------------
+def _float_or_none(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
 @dataclass(frozen=True)
 class ActualComparison:
     """A scenario's batch plan beside measured usage for the same jobs and period."""
@@ -668,24 +672,34 @@ class ActualComparison:
         columns = ["row", *(data["lines"][0] if data["lines"] else ())]
         return pd.DataFrame(rows, columns=list(dict.fromkeys(columns)))
 
-    def _shown(self) -> dict[str, tuple[list[Decimal], Decimal]]:
-        """Modelled and measured as shown (each column foots); difference = measured - modelled."""
-        out = {}
+    def _shown(self) -> dict[str, tuple[list[Decimal | None], Decimal]]:
+        """Modelled and measured as shown (each column foots); difference = measured - modelled.
+        An unpriced line has no measured figure (None) and is no part of the measured total."""
+        out: dict[str, tuple[list[Decimal | None], Decimal]] = {}
         for column in ("cost_modelled", "cost_actual"):
             exact = self.lines.get(f"exact_{column.removeprefix('cost_')}")
-            parts = [
-                e if isinstance(e, Decimal) else Decimal(repr(float(v)))
+            parts: list[Decimal | None] = [
+                e
+                if isinstance(e, Decimal)
+                else None
+                if math.isnan(float(v))
+                else Decimal(repr(float(v)))
                 for v, e in zip(
                     self.lines[column],
                     exact if exact is not None else [None] * len(self.lines),
                     strict=True,
                 )
             ]
-            total = quantize_cents(sum(parts, Decimal(0)))
-            out[column] = (allocate_cents(parts, total), total)
+            priced = [p for p in parts if p is not None]
+            total = quantize_cents(sum(priced, Decimal(0)))
+            rounded = iter(allocate_cents(priced, total))
+            out[column] = ([None if p is None else next(rounded) for p in parts], total)
         modelled, actual = out["cost_modelled"], out["cost_actual"]
         out["difference"] = (
-            [a - m for a, m in zip(actual[0], modelled[0], strict=True)],
+            [
+                None if a is None or m is None else a - m
+                for a, m in zip(actual[0], modelled[0], strict=True)
+            ],
             actual[1] - modelled[1],
         )
         return out
@@ -708,9 +722,9 @@ class ActualComparison:
                     "status": row.status,
                     "requests_modelled": round(float(row.requests_modelled), 2),
                     "requests_actual": int(row.requests_actual),
-                    "cost_modelled": float(shown["cost_modelled"][0][i]),
-                    "cost_actual": float(shown["cost_actual"][0][i]),
-                    "difference": float(shown["difference"][0][i]),
+                    "cost_modelled": _float_or_none(shown["cost_modelled"][0][i]),
+                    "cost_actual": _float_or_none(shown["cost_actual"][0][i]),
+                    "difference": _float_or_none(shown["difference"][0][i]),
                     "difference_pct": None
                     if math.isnan(row.difference_pct)
                     else round(row.difference_pct, 2),
@@ -741,7 +755,7 @@ class ActualComparison:
         ].copy()
         shown = self._shown()
         for column in ("cost_modelled", "cost_actual", "difference"):
-            frame[column] = shown[column][0]
+            frame[column] = ["unpriced" if v is None else v for v in shown[column][0]]
         modelled, actual = shown["cost_modelled"][1], shown["cost_actual"][1]
         total = {
             "workload": "Total",
@@ -819,11 +833,15 @@ def compare_with_actual(
         modelled = float(workload.cost_batch) * scale
         requests_modelled = float(workload.requests) * scale
         exact_actual = None
-        if workload.name in measured.index:
+        if workload.name in measured.index and workload.name not in billed:
+            # Every request of the job is unpriced (a model the catalogue cannot price):
+            # "unpriced", never $0, and left out of the measured total (a note says so).
+            row = measured.loc[workload.name]
+            actual, requests_actual, status = math.nan, int(row["succeeded"]), "unpriced"
+        elif workload.name in measured.index:
             row = measured.loc[workload.name]
             actual = float(row["cost_billed"]) * rate
-            if workload.name in billed:
-                exact_actual = billed[workload.name] * run.per_usd
+            exact_actual = billed[workload.name] * run.per_usd
             requests_actual = int(row["succeeded"])
             status = "measured"
         else:
@@ -849,8 +867,10 @@ def compare_with_actual(
         for key, row in measured.iterrows()
         if key not in names and row["succeeded"]
     ]
+    unpriced_notes = [n for n in summary.notes if n.startswith("Unpriced")]
     notes = (
         *run.notes,
+        *unpriced_notes,
         f"Measured: {summary.batches} batch(es) in the store, usage from {since} to "
         f"{until - timedelta(days=1)}; the monthly model is scaled to those {days} days. "
         "Workloads are matched to jobs (custom_id prefixes) by name.",

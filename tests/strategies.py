@@ -41,6 +41,10 @@ __all__ = [
 ]
 
 
+# Strategies never read the clock: models are those priced on this day unless told otherwise.
+PINNED_DAY = date(2026, 11, 24)
+
+
 def priced_models(
     catalogue: Catalogue | None = None, *, on: date | None = None, web_search: bool = False
 ) -> list[str]:
@@ -49,7 +53,7 @@ def priced_models(
     found = []
     for model_id, model in sorted(catalogue.models.items()):
         try:
-            entry = model.price_on(on or date.today())
+            entry = model.price_on(on or PINNED_DAY)
         except UnpricedError:
             continue
         if any(getattr(entry.rates, name) is None for name in RATE_FIELDS):

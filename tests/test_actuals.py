@@ -420,3 +420,47 @@ def test_a_summary_of_usage_long_after_the_check_says_prices_may_be_stale(tmp_pa
     assert any(note.startswith("Prices may be stale") and "2027-01-15" in note for note in notes)
     early = usage_summary(store, by="model", until=date(2027, 1, 1)).notes  # no usage: no day
     assert not any("stale" in note for note in early)
+
+
+def test_a_job_whose_usage_is_all_unpriced_is_unpriced_never_zero(tmp_path: Path) -> None:
+    """run --actual: a job measured only on a model the catalogue cannot price shows
+    "unpriced" (table) and null (JSON), and a note says what the totals leave out."""
+    from click.testing import CliRunner
+
+    from costmodel.cli import main
+    from costmodel.synthetic import succeeded_line, usage_object
+
+    results = tmp_path / "msgbatch_01Unpriced_results.jsonl"
+    results.write_text(
+        "".join(
+            succeeded_line(
+                f"claim-classification-{i}",
+                "claude-unknown-9",
+                usage_object(input_tokens=1000, output_tokens=10),
+            )
+            + "\n"
+            for i in range(5)
+        )
+    )
+    store = str(tmp_path / "s.duckdb")
+    runner = CliRunner()
+    imported = runner.invoke(
+        main, ["usage", "import", str(results), "--store", store, "--created-at", "2026-11-02"]
+    )
+    assert imported.exit_code == 0, imported.output
+    args = [
+        "run",
+        "scenarios/claims-triage.yaml",
+        "--actual",
+        "--store",
+        store,
+        "--on",
+        "2026-11-24",
+    ]
+    data = json.loads(runner.invoke(main, [*args, "--format", "json"]).stdout)
+    (line,) = data["lines"]
+    assert line["status"] == "unpriced"
+    assert line["cost_actual"] is None and line["difference"] is None
+    assert any("claude-unknown-9" in note and "not in the totals" in note for note in data["notes"])
+    table = runner.invoke(main, [*args, "--format", "markdown"]).stdout
+    assert "unpriced" in table and "| $0.00 | -$206.25 |" not in table.split("Total")[0]

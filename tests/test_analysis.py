@@ -27,7 +27,18 @@ from costmodel.analysis import (
 from costmodel.catalogue import Contract, bundled_catalogue
 from costmodel.margin import SENSITIVITY_COLUMNS, sensitivity
 from costmodel.report import run_scenario
-from costmodel.scenario import Scenario, load_scenario
+from costmodel.scenario import Scenario
+from costmodel.scenario import load_scenario as _load_scenario
+
+# Every figure here is priced on a pinned day, never today's date: a scenario without its own
+# price_date gets this one.
+PRICE_DAY = date(2026, 11, 24)
+
+
+def load_scenario(path: Path) -> Scenario:
+    loaded = _load_scenario(path)
+    return loaded if loaded.price_date else replace(loaded, price_date=PRICE_DAY)
+
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
 CATALOGUE = bundled_catalogue()
@@ -168,6 +179,7 @@ def test_tornado_studies_margin_with_a_business_block_else_cost() -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(max_workloads=3))
 def test_plan_costs_match_run_scenario(s: Scenario) -> None:
+    s = replace(s, price_date=s.price_date or PRICE_DAY)
     run = run_scenario(s, CATALOGUE)
     sync, batch = plan_costs([s, s], CATALOGUE, on=run.price_date, fx=s.currency)
     np.testing.assert_allclose(sync, [run.cost_sync] * 2, rtol=1e-9, atol=1e-9)
@@ -176,7 +188,7 @@ def test_plan_costs_match_run_scenario(s: Scenario) -> None:
 
 def test_plan_costs_of_different_scenarios_in_one_pass() -> None:
     loaded = [load_scenario(path) for path in SCENARIOS if path.stem != "reference"]
-    sync, batch = plan_costs(loaded, CATALOGUE, on=date.today())
+    sync, batch = plan_costs(loaded, CATALOGUE, on=PRICE_DAY)
     for s, cost_sync, cost_batch in zip(loaded, sync, batch, strict=True):
         run = _run(s)
         assert cost_sync == pytest.approx(run.cost_sync, rel=1e-12)
