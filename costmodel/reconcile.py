@@ -29,11 +29,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Final
 
 from costmodel.catalogue import RATE_FIELDS, Catalogue, PriceEntry
 from costmodel.errors import UnknownModelError, UnpricedError
+from costmodel.money import quantize_cents
 
 __all__ = [
     "API_TOKEN_TYPES",
@@ -67,12 +68,12 @@ LONG_CONTEXT_WINDOW: Final = "200k-1M"
 # is elsewhere (Haiku 5.5: 100K) cannot be priced by window alone.
 _WINDOW_THRESHOLD: Final = 200_000
 _MTOK: Final = Decimal(1_000_000)
-_CENT: Final = Decimal("0.01")
 
 
 def cents(value: Decimal) -> Decimal:
-    """Round dollars to the cent, half away from zero (0.125 -> 0.13), once, at the edge."""
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP) + Decimal(0)
+    """Round dollars to the cent, half away from zero (0.125 -> 0.13), once, at the edge: the
+    project's one rounding rule (:func:`costmodel.money.quantize_cents`)."""
+    return quantize_cents(value)
 
 
 @dataclass(frozen=True)
