@@ -16,13 +16,20 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
-from typing import Final
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
 from urllib.parse import unquote
 
 from costmodel.errors import ApiError
 
-__all__ = ["KEY_VARIABLES", "URL_VARIABLES", "check_environment", "check_key", "redact"]
+__all__ = [
+    "KEY_VARIABLES",
+    "URL_VARIABLES",
+    "check_environment",
+    "check_key",
+    "redact",
+    "status_detail",
+]
 
 # Every variable costmodel (through the SDK) reads a secret from.
 KEY_VARIABLES: Final = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_ADMIN_KEY")
@@ -104,3 +111,18 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
     env = os.environ if environ is None else environ
     for name in (*KEY_VARIABLES, *URL_VARIABLES):
         check_key(name, env.get(name))
+
+
+def status_detail(exc: Any, scrub: Callable[[str], str]) -> str:
+    """``HTTP 529 overloaded_error: <message>`` from an SDK status error, short, with the API's
+    message passed through ``scrub`` (a :func:`redact` over the client's secrets)."""
+    body = getattr(exc, "body", None)
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    kind = inner.get("type") if isinstance(inner, dict) else None
+    message = inner.get("message") if isinstance(inner, dict) else None
+    text = f"HTTP {getattr(exc, 'status_code', '?')}"
+    if kind:
+        text += f" {kind}"
+    if message:
+        text += f": {scrub(str(message))[:200]}"
+    return text

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from costmodel.catalogue import Catalogue, bundled_catalogue
+from costmodel.ingest.org import DIMENSIONS
 from costmodel.reconcile import API_TOKEN_TYPES, TokenCounts, exact_cost
 
 if TYPE_CHECKING:
@@ -41,15 +42,7 @@ __all__ = [
     "usage_rows",
 ]
 
-USAGE_DIMENSIONS: Final = (
-    "model",
-    "service_tier",
-    "workspace_id",
-    "api_key_id",
-    "context_window",
-    "inference_geo",
-    "speed",
-)
+USAGE_DIMENSIONS: Final = DIMENSIONS
 COST_DIMENSIONS: Final = (*USAGE_DIMENSIONS, "cost_type", "token_type")
 _COUNT_FIELDS: Final = (
     "uncached_input_tokens",

@@ -46,7 +46,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from costmodel.credentials import check_environment, check_key, redact
+from costmodel.credentials import check_environment, check_key, redact, status_detail
 from costmodel.errors import ApiError, IngestError
 from costmodel.ingest.files import read_results
 
@@ -254,16 +254,7 @@ def _page(raw: Any, number: int) -> tuple[list[Any], bool, str | None]:
 
 def _error_detail(exc: Any, scrub: _Scrubber) -> str:
     """``HTTP 529 overloaded_error: <message>`` from an SDK status error, key-free and short."""
-    body = getattr(exc, "body", None)
-    inner = body.get("error", body) if isinstance(body, dict) else None
-    kind = inner.get("type") if isinstance(inner, dict) else None
-    message = inner.get("message") if isinstance(inner, dict) else None
-    text = f"HTTP {getattr(exc, 'status_code', '?')}"
-    if kind:
-        text += f" {kind}"
-    if message:
-        text += f": {scrub(str(message))[:200]}"
-    return text
+    return status_detail(exc, scrub)
 
 
 def pull(

@@ -32,12 +32,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from costmodel.credentials import redact
+from costmodel.credentials import redact, status_detail
 from costmodel.errors import ApiError, IngestError
 
 __all__ = [
     "ADMIN_KEY_VARIABLE",
     "COST_GROUP_BY",
+    "DIMENSIONS",
     "EARLIEST_DAY",
     "GEO_GROUP_BY",
     "LOOKBACK_DAYS",
@@ -75,7 +76,8 @@ COST_GROUP_BY: Final = (
     "cost_type",
     "token_type",
 )
-_DIMENSIONS: Final = (
+# Every dimension a report row can be grouped by (a row's ``group`` names each, or null).
+DIMENSIONS: Final = (
     "model",
     "service_tier",
     "workspace_id",
@@ -198,7 +200,7 @@ def _moment(item: Any, name: str, where: str) -> datetime:
 def _dimensions(item: Any) -> dict[str, str | None]:
     group = _field(item, "group")
     out: dict[str, str | None] = {}
-    for name in _DIMENSIONS:
+    for name in DIMENSIONS:
         value = _field(group, name) if group is not None else None
         out[name] = None if value is None else str(value)
     return out
@@ -333,23 +335,12 @@ def admin_client(
 
 
 def _scrub(text: str, *secrets: str | None) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return text
+    """``text`` with the given secrets, and every credential the project knows, masked."""
+    return redact(text, secrets)
 
 
 def _detail(exc: Any, secret: str | None) -> str:
-    body = getattr(exc, "body", None)
-    inner = body.get("error", body) if isinstance(body, dict) else None
-    kind = inner.get("type") if isinstance(inner, dict) else None
-    message = inner.get("message") if isinstance(inner, dict) else None
-    text = f"HTTP {getattr(exc, 'status_code', '?')}"
-    if kind:
-        text += f" {kind}"
-    if message:
-        text += f": {_scrub(str(message), secret)[:200]}"
-    return text
+    return status_detail(exc, lambda text: _scrub(text, secret))
 
 
 @dataclass(frozen=True)
