@@ -1,7 +1,7 @@
 """The costmodel dashboard: ``streamlit run app.py`` (binds to 127.0.0.1, see .streamlit/).
 
 Wiring only: page configuration, the shared sidebar, and navigation over the pages in
-costmodel/ui. Every figure comes from the library the CLI uses.
+costmodel/shells/ui. Every figure comes from the library the CLI uses.
 
 No error reaches the page as a traceback: a library error is shown as its one-line message,
 anything else as one "internal error" line, with the traceback in the server's log only
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from costmodel.ui import services, share, sidebar
+from costmodel.shells.ui import services, share, sidebar
 
 UI = Path(sidebar.__file__).parent  # also where the package installed it (costmodel dashboard)
 # Shipped with the app: an icon named ":material/...:" would make the browser fetch the

@@ -19,9 +19,9 @@ import statistics
 import sys
 import time
 
-from costmodel.report import catalogue_for
-from costmodel.scenario import Scenario
-from costmodel.ui import services
+from costmodel.core.report import catalogue_for
+from costmodel.core.scenario import Scenario
+from costmodel.shells.ui import services
 
 BUDGET_MS = 100.0
 LARGE_BUDGET_MS = 2000.0

@@ -2,7 +2,7 @@
 
     python benchmarks/ingest.py [--lines N] [--quick] [--repeat R]
 
-Generates results files in the real wire format (costmodel/synthetic.py: four models, about 1%
+Generates results files in the real wire format (costmodel/adapters/synthetic.py: four models, about 1%
 errored plus some expired and canceled lines, cache reads and 5-minute and 1-hour writes,
 about 1.6 KB a line) under benchmarks/out/ (gitignored; reused while their parameters match):
 one of ``--lines`` lines (default 1,000,000) and one of 100,000.
@@ -55,7 +55,7 @@ print(json.dumps({"rc": done.returncode, "stdout": done.stdout,
 # -- files ----------------------------------------------------------------------------------------
 def results_file(lines: int) -> Path:
     """benchmarks/out/results_<lines>.jsonl, generated unless an identical one is there."""
-    from costmodel.synthetic import generate
+    from costmodel.adapters.synthetic import generate
 
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"results_{lines}.jsonl"
@@ -86,10 +86,10 @@ def results_file(lines: int) -> Path:
 
 # -- the measured work (run in child processes) ---------------------------------------------------
 def work_costmodel(path: Path) -> dict[str, Any]:
-    from costmodel.catalogue import bundled_catalogue
-    from costmodel.ingest.files import read_results
-    from costmodel.pricing import price_usage
-    from costmodel.store import open_store
+    from costmodel.adapters.ingest.files import read_results
+    from costmodel.adapters.store import open_store
+    from costmodel.core.catalogue import bundled_catalogue
+    from costmodel.core.pricing import price_usage
 
     catalogue = bundled_catalogue()
     with tempfile.TemporaryDirectory(prefix="costmodel-bench-") as folder:
@@ -115,7 +115,7 @@ def work_baseline(path: Path, lines: int) -> dict[str, Any]:
 
     from anthropic.types.messages import MessageBatchIndividualResponse
 
-    from costmodel.catalogue import bundled_catalogue
+    from costmodel.core.catalogue import bundled_catalogue
 
     catalogue = bundled_catalogue()
     day = date.fromisoformat(BATCH_CREATED[:10])

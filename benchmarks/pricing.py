@@ -18,9 +18,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from costmodel.catalogue import RATE_FIELDS, bundled_catalogue
-from costmodel.pricing import price_usage
-from costmodel.usage import TOKEN_COLUMNS, usage_frame
+from costmodel.core.catalogue import RATE_FIELDS, bundled_catalogue
+from costmodel.core.pricing import price_usage
+from costmodel.core.usage import TOKEN_COLUMNS, usage_frame
 
 MODELS = [
     "claude-sonnet-4-5-20250929",

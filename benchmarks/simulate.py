@@ -20,11 +20,11 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from costmodel.forecast import forecast_scenario
-from costmodel.report import catalogue_for
-from costmodel.scenario import parse_scenario
-from costmodel.simulate import simulate_scenario
-from costmodel.uncertainty import StoreInputs
+from costmodel.core.forecast import forecast_scenario
+from costmodel.core.report import catalogue_for
+from costmodel.core.scenario import parse_scenario
+from costmodel.core.simulate import simulate_scenario
+from costmodel.core.uncertainty import StoreInputs
 
 BUDGET_S = 1.0
 ON = date(2026, 11, 24)
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per figure")
     args = parser.parse_args(argv)
-    from costmodel.uncertainty import with_store_means
+    from costmodel.core.uncertainty import with_store_means
 
     store = inputs()
     scenario = with_store_means(parse_scenario(SCENARIO, "benchmark.yaml"), store)

@@ -13,13 +13,13 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Catalogue": "costmodel.catalogue",
-    "bundled_catalogue": "costmodel.catalogue",
-    "load_catalogue": "costmodel.catalogue",
-    "load_price_file": "costmodel.catalogue",
-    "price_usage": "costmodel.pricing",
-    "PricedUsage": "costmodel.pricing",
-    "usage_frame": "costmodel.usage",
+    "Catalogue": "costmodel.core.catalogue",
+    "bundled_catalogue": "costmodel.core.catalogue",
+    "load_catalogue": "costmodel.core.catalogue",
+    "load_price_file": "costmodel.core.catalogue",
+    "price_usage": "costmodel.core.pricing",
+    "PricedUsage": "costmodel.core.pricing",
+    "usage_frame": "costmodel.core.usage",
     "CostModelError": "costmodel.errors",
 }
 

@@ -10,7 +10,7 @@ PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[all]'
 
-.venv/bin/python -c "from costmodel.demo import ensure_demo_store; print('demo usage store:', ensure_demo_store())"
+.venv/bin/python -c "from costmodel.adapters.demo import ensure_demo_store; print('demo usage store:', ensure_demo_store())"
 exec .venv/bin/streamlit run app.py \
   --server.address 127.0.0.1 --server.port 8501 --server.headless true \
   --browser.gatherUsageStats false "$@"

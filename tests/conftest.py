@@ -6,7 +6,7 @@
 - ``sdk_client``: a real ``anthropic.Anthropic`` built from that environment, with quick
   retries.
 - ``store``: a fresh usage store in the test's temporary folder.
-- ``results_file``: writes a generated results file (costmodel/synthetic.py) and returns its
+- ``results_file``: writes a generated results file (costmodel/adapters/synthetic.py) and returns its
   path with the totals a reader must find.
 """
 
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # the helpers beside the tests
 
 from fake_batches_api import TEST_API_KEY, FakeBatchesAPI
 
-from costmodel.synthetic import Expected, write_results
+from costmodel.adapters.synthetic import Expected, write_results
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def sdk_client(api_env: FakeBatchesAPI) -> Any:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Any]:
-    from costmodel.store import open_store
+    from costmodel.adapters.store import open_store
 
     with open_store(tmp_path / "usage.duckdb") as opened:
         yield opened

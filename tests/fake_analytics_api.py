@@ -1,7 +1,7 @@
 """A loopback Usage and Cost Analytics API: a real HTTP server the real ``anthropic`` SDK pulls.
 
 It serves ``GET /v1/organizations/analytics/usage`` and ``GET /v1/organizations/analytics/cost``
-in the documented wire format, from facts (:mod:`costmodel.synthetic_org`):
+in the documented wire format, from facts (:mod:`costmodel.adapters.synthetic_org`):
 
 - query parameters as the SDK sends them: ``starting_at`` (required), ``ending_at``
   (exclusive), ``time_bucket_width``, ``group_by[]`` (at most 5, ``cost_type`` and
@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from costmodel.synthetic_org import OrgFact, cost_rows, iso, usage_rows
+from costmodel.adapters.synthetic_org import OrgFact, cost_rows, iso, usage_rows
 
 TEST_ADMIN_KEY = "sk-ant-admin01-fake-Kq2vX9pLm4Tz7Rw-never-store-me"
 BETA = "analytics-usage-cost-2026-08-24"

@@ -14,9 +14,8 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from costmodel.catalogue import RATE_FIELDS, Catalogue, bundled_catalogue
-from costmodel.errors import UnpricedError
-from costmodel.scenario import (
+from costmodel.core.catalogue import RATE_FIELDS, Catalogue, bundled_catalogue
+from costmodel.core.scenario import (
     INFERENCE_GEOS,
     PERIODS,
     Business,
@@ -25,7 +24,8 @@ from costmodel.scenario import (
     Volume,
     Workload,
 )
-from costmodel.usage import TIERS
+from costmodel.core.usage import TIERS
+from costmodel.errors import UnpricedError
 
 __all__ = [
     "businesses",
@@ -85,7 +85,7 @@ def usage_rows(
     cache: bool = True,
     web_search: bool = False,
 ) -> st.SearchStrategy[dict[str, object]]:
-    """One row of a usage frame (see ``costmodel.usage``) as a dict.
+    """One row of a usage frame (see ``costmodel.core.usage``) as a dict.
 
     ``max_tokens`` bounds each token column; four of them at the default stay under the
     smallest long-context threshold (100K), so cost is linear in every count.

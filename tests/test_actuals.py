@@ -16,7 +16,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from costmodel.actuals import (
+from costmodel.adapters.ingest.files import read_results
+from costmodel.adapters.store import Store, open_store
+from costmodel.adapters.synthetic import bare_line, errored_line, succeeded_line, usage_object
+from costmodel.core.measured import (
     NOT_REPORTED,
     JobRule,
     calibrate,
@@ -25,12 +28,9 @@ from costmodel.actuals import (
     load_job_map,
     usage_summary,
 )
-from costmodel.cli import main
+from costmodel.core.scenario import load_scenario, parse_scenario
 from costmodel.errors import CostModelError, StoreError
-from costmodel.ingest.files import read_results
-from costmodel.scenario import load_scenario, parse_scenario
-from costmodel.store import Store, open_store
-from costmodel.synthetic import bare_line, errored_line, succeeded_line, usage_object
+from costmodel.shells.cli import main
 
 DAY_ONE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 DAY_TWO = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
@@ -427,8 +427,8 @@ def test_a_job_whose_usage_is_all_unpriced_is_unpriced_never_zero(tmp_path: Path
     "unpriced" (table) and null (JSON), and a note says what the totals leave out."""
     from click.testing import CliRunner
 
-    from costmodel.cli import main
-    from costmodel.synthetic import succeeded_line, usage_object
+    from costmodel.adapters.synthetic import succeeded_line, usage_object
+    from costmodel.shells.cli import main
 
     results = tmp_path / "msgbatch_01Unpriced_results.jsonl"
     results.write_text(

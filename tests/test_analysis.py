@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from strategies import scenarios
 
-import costmodel.analysis
-from costmodel.analysis import (
+import costmodel.core.analysis
+from costmodel.core.analysis import (
     DEFAULT_FACTORS,
     analyse,
     batch_share_curve,
@@ -24,11 +24,11 @@ from costmodel.analysis import (
     volume_curve,
     waterfall_steps,
 )
-from costmodel.catalogue import Contract, bundled_catalogue
-from costmodel.margin import SENSITIVITY_COLUMNS, sensitivity
-from costmodel.report import run_scenario
-from costmodel.scenario import Scenario
-from costmodel.scenario import load_scenario as _load_scenario
+from costmodel.core.catalogue import Contract, bundled_catalogue
+from costmodel.core.margin import SENSITIVITY_COLUMNS, sensitivity
+from costmodel.core.report import run_scenario
+from costmodel.core.scenario import Scenario
+from costmodel.core.scenario import load_scenario as _load_scenario
 
 # Every figure here is priced on a pinned day, never today's date: a scenario without its own
 # price_date gets this one.
@@ -54,7 +54,7 @@ def _run(s: Scenario, catalogue=CATALOGUE):  # type: ignore[no-untyped-def]
 
 
 def test_doctests() -> None:
-    assert doctest.testmod(costmodel.analysis).failed == 0
+    assert doctest.testmod(costmodel.core.analysis).failed == 0
 
 
 # -- the volume curve ---------------------------------------------------------------------------
@@ -246,7 +246,7 @@ def test_analyse_prices_everything_as_the_separate_functions_do(scenario: Scenar
 # -- issue 8, items 16 and 19 ---------------------------------------------------------------------
 def _many_workloads(n: int) -> Scenario:
     """A business with ``n`` varied workloads (several models, shares, long prompts)."""
-    from costmodel.scenario import parse_scenario
+    from costmodel.core.scenario import parse_scenario
 
     models = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-3-5-sonnet")
     rows = "".join(
@@ -268,13 +268,13 @@ def test_analyse_prices_a_number_of_rows_linear_in_the_workloads(
     # Item 16: each curve point and tornado variant used to price every workload again
     # (250 workloads took 17.5 s). Count the rows the one pricing pass is given.
     priced_rows: list[int] = []
-    real = costmodel.analysis.price_usage
+    real = costmodel.core.analysis.price_usage
 
     def counting(usage: pd.DataFrame, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         priced_rows.append(len(usage))
         return real(usage, *args, **kwargs)
 
-    monkeypatch.setattr(costmodel.analysis, "price_usage", counting)
+    monkeypatch.setattr(costmodel.core.analysis, "price_usage", counting)
     for n in (10, 40):
         priced_rows.clear()
         analyse(_many_workloads(n), CATALOGUE)

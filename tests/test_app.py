@@ -13,22 +13,22 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from costmodel.catalogue import bundled_catalogue
-from costmodel.ui import price_override, scenario_picker
-from costmodel.ui.scenario_editor import widget_key
-from costmodel.ui.services import MAX_UPLOAD_BYTES, WORD_JOINER
+from costmodel.core.catalogue import bundled_catalogue
+from costmodel.shells.ui import price_override, scenario_picker
+from costmodel.shells.ui.scenario_editor import widget_key
+from costmodel.shells.ui.services import MAX_UPLOAD_BYTES, WORD_JOINER
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_STORE_NAME = "demo-usage.duckdb"
 APP = str(ROOT / "app.py")
 TIMEOUT = 30
 PAGES = (
-    "costmodel/ui/explorer.py",
-    "costmodel/ui/compare.py",
-    "costmodel/ui/actual_usage.py",
-    "costmodel/ui/prices.py",
+    "costmodel/shells/ui/explorer.py",
+    "costmodel/shells/ui/compare.py",
+    "costmodel/shells/ui/actual_usage.py",
+    "costmodel/shells/ui/prices.py",
 )
-USAGE_PAGE = "costmodel/ui/actual_usage.py"
+USAGE_PAGE = "costmodel/shells/ui/actual_usage.py"
 
 # The worked examples: (label in the picker, sync cost, batch-plan cost).
 WORKED_EXAMPLES = [
@@ -316,7 +316,7 @@ def test_an_uploaded_scenario_cannot_read_server_files() -> None:
 # -- the other pages ----------------------------------------------------------------------------
 def test_compare_page_sets_scenarios_side_by_side() -> None:
     at = _app()
-    at.switch_page("costmodel/ui/compare.py").run()
+    at.switch_page("costmodel/shells/ui/compare.py").run()
     assert not at.exception
     chosen = at.multiselect(key="compare.chosen")
     assert chosen.value == [label for label, _, _ in WORKED_EXAMPLES]
@@ -329,7 +329,7 @@ def test_compare_page_sets_scenarios_side_by_side() -> None:
 
 def test_compare_page_keeps_currencies_apart() -> None:
     at = _app()
-    at.switch_page("costmodel/ui/compare.py").run()
+    at.switch_page("costmodel/shells/ui/compare.py").run()
     at.multiselect(key="compare.chosen").select("Reference scenario").run()
     assert not at.exception
     assert not _errors(at)
@@ -340,14 +340,14 @@ def test_compare_page_keeps_currencies_apart() -> None:
 def test_compare_page_offers_this_sessions_uploads() -> None:
     at = _app()
     _upload(at, "mine.yaml", (ROOT / "scenarios" / "claims-case-study.yaml").read_bytes())
-    at.switch_page("costmodel/ui/compare.py").run()
+    at.switch_page("costmodel/shells/ui/compare.py").run()
     options = at.multiselect(key="compare.chosen").options
     assert "Claims triage case study (uploaded: mine.yaml)" in options
 
 
 def test_prices_page_shows_the_as_of_date() -> None:
     at = _app()
-    at.switch_page("costmodel/ui/prices.py").run()
+    at.switch_page("costmodel/shells/ui/prices.py").run()
     assert not at.exception
     checked = bundled_catalogue().checked.isoformat()
     assert any(f"Catalogue checked {checked}" in m.value for m in at.markdown)
@@ -395,9 +395,9 @@ def test_actual_usage_shows_demo_data_clearly_labelled_without_a_store() -> None
 
 
 def test_actual_usage_figures_are_the_librarys(_stores: Path) -> None:
-    from costmodel.actuals import usage_summary
-    from costmodel.money import format_money
-    from costmodel.store import open_store
+    from costmodel.adapters.store import open_store
+    from costmodel.core.measured import usage_summary
+    from costmodel.core.money import format_money
 
     at = _usage_page()
     at.radio(key="usage.by").set_value("job").run()
@@ -427,9 +427,9 @@ def test_actual_usage_prediction_beside_the_actuals() -> None:
 def test_actual_usage_reads_the_users_store_when_there_is_one(
     _stores: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from costmodel.ingest import read_results
-    from costmodel.store import open_store
-    from costmodel.synthetic import write_results
+    from costmodel.adapters.ingest import read_results
+    from costmodel.adapters.store import open_store
+    from costmodel.adapters.synthetic import write_results
 
     results = _stores / "msgbatch_01Mine_results.jsonl"
     write_results(results, 300, job="claim-classification", seed=7)
@@ -447,7 +447,7 @@ def test_actual_usage_reads_the_users_store_when_there_is_one(
 
 
 def test_an_empty_user_store_says_so(_stores: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from costmodel.store import open_store
+    from costmodel.adapters.store import open_store
 
     empty = _stores / "empty.duckdb"
     with open_store(empty):
@@ -462,14 +462,14 @@ def test_an_empty_user_store_says_so(_stores: Path, monkeypatch: pytest.MonkeyPa
 def test_services_doctests() -> None:
     import doctest
 
-    from costmodel.ui import services
+    from costmodel.shells.ui import services
 
     assert doctest.testmod(services).failed == 0
 
 
 def test_untouched_widgets_leave_the_scenario_exactly_as_loaded() -> None:
-    from costmodel.scenario import load_scenario
-    from costmodel.ui import services
+    from costmodel.core.scenario import load_scenario
+    from costmodel.shells.ui import services
 
     s = load_scenario(ROOT / "scenarios" / "support-platform.yaml")
     same = [
@@ -489,7 +489,7 @@ def test_untouched_widgets_leave_the_scenario_exactly_as_loaded() -> None:
 
 
 def test_what_if_catalogue_is_labelled_and_zero_is_list_price() -> None:
-    from costmodel.ui import services
+    from costmodel.shells.ui import services
 
     base = bundled_catalogue()
     assert services.what_if_catalogue(base, 0) is base
@@ -502,9 +502,9 @@ def test_what_if_catalogue_is_labelled_and_zero_is_list_price() -> None:
 
 # -- a component alone --------------------------------------------------------------------------
 def _metrics_component(path: str) -> None:
-    from costmodel.report import run_scenario
-    from costmodel.scenario import load_scenario
-    from costmodel.ui import metrics
+    from costmodel.core.report import run_scenario
+    from costmodel.core.scenario import load_scenario
+    from costmodel.shells.ui import metrics
 
     metrics.render(run_scenario(load_scenario(path)))
 
@@ -537,7 +537,7 @@ def _markdown_bodies(at: AppTest) -> list[str]:
 def test_config_hides_error_details_and_states_the_upload_limit_once() -> None:
     import tomllib
 
-    from costmodel.ui.services import MAX_UPLOAD_MB
+    from costmodel.shells.ui.services import MAX_UPLOAD_MB
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] == "none"
@@ -556,12 +556,12 @@ def test_an_upload_that_breaks_the_figures_is_one_line_never_a_traceback() -> No
     assert any("workloads[0].requests" in e and "1e12" in e for e in errors), errors
     for error in errors:
         assert "Traceback" not in error and ".py" not in error
-    at.switch_page("costmodel/ui/compare.py").run()  # the upload is offered there too
+    at.switch_page("costmodel/shells/ui/compare.py").run()  # the upload is offered there too
     assert not at.exception
 
 
 def test_an_unexpected_error_is_one_internal_error_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    from costmodel.ui import services
+    from costmodel.shells.ui import services
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("division by zero")
@@ -634,7 +634,7 @@ def test_user_text_is_never_markup_in_the_charts() -> None:
 
 def test_a_file_with_more_workloads_than_the_limit_is_refused() -> None:
     # Item 16: the work a file may ask for is bounded, with a located message.
-    from costmodel.ui.services import MAX_WORKLOADS
+    from costmodel.shells.ui.services import MAX_WORKLOADS
 
     rows = "".join(
         f"  - {{name: w{i}, model: claude-haiku-4-5, requests: 10, input_tokens: 1, "
@@ -662,8 +662,8 @@ def test_edits_survive_a_visit_to_another_page() -> None:
     at = _app()
     at.number_input(key=widget_key(DEFAULT_KEY, "count", 0)).set_value(100_000.0).run()
     assert _metrics(at)["Sync cost (USD)"] == "$825.00"
-    at.switch_page("costmodel/ui/prices.py").run()
-    at.switch_page("costmodel/ui/explorer.py").run()
+    at.switch_page("costmodel/shells/ui/prices.py").run()
+    at.switch_page("costmodel/shells/ui/explorer.py").run()
     assert not at.exception
     assert _metrics(at)["Sync cost (USD)"] == "$825.00"
     assert at.number_input(key=widget_key(DEFAULT_KEY, "count", 0)).value == 100_000
@@ -673,8 +673,8 @@ def test_an_uploaded_choice_survives_a_visit_to_another_page() -> None:
     at = _app()
     _upload(at, "mine.yaml", (ROOT / "scenarios" / "claims-case-study.yaml").read_bytes())
     label = "Claims triage case study (uploaded: mine.yaml)"
-    at.switch_page("costmodel/ui/prices.py").run()
-    at.switch_page("costmodel/ui/explorer.py").run()
+    at.switch_page("costmodel/shells/ui/prices.py").run()
+    at.switch_page("costmodel/shells/ui/explorer.py").run()
     assert at.selectbox(key=scenario_picker.CHOICE_KEY).value == label
     assert _metrics(at)["Sync cost (USD)"] == "$52.50"
 
@@ -682,7 +682,7 @@ def test_an_uploaded_choice_survives_a_visit_to_another_page() -> None:
 def test_compare_offers_and_includes_the_edited_scenario() -> None:
     at = _app()
     at.number_input(key=widget_key(DEFAULT_KEY, "count", 0)).set_value(100_000.0).run()
-    at.switch_page("costmodel/ui/compare.py").run()
+    at.switch_page("costmodel/shells/ui/compare.py").run()
     assert not at.exception
     edited = "Claims triage (classification) (edited)"
     assert edited in at.multiselect(key="compare.chosen").value
@@ -737,10 +737,10 @@ def test_exports_of_an_edited_scenario_say_it_was_edited() -> None:
 
     import yaml
 
-    from costmodel.render import render as render_result
-    from costmodel.report import run_scenario
-    from costmodel.scenario import scenario_to_yaml
-    from costmodel.ui import scenario_editor
+    from costmodel.adapters.render import render as render_result
+    from costmodel.core.report import run_scenario
+    from costmodel.core.scenario import scenario_to_yaml
+    from costmodel.shells.ui import scenario_editor
 
     at = _app()
     at.number_input(key=widget_key(DEFAULT_KEY, "count", 0)).set_value(100_000.0).run()
@@ -757,9 +757,9 @@ def test_exports_of_an_edited_scenario_say_it_was_edited() -> None:
 def _expected_sync(stem: str, **changes: object) -> str:
     from dataclasses import replace
 
-    from costmodel.money import format_money
-    from costmodel.report import run_scenario
-    from costmodel.scenario import load_scenario
+    from costmodel.core.money import format_money
+    from costmodel.core.report import run_scenario
+    from costmodel.core.scenario import load_scenario
 
     s = load_scenario(ROOT / "scenarios" / f"{stem}.yaml")
     days = changes.pop("days_per_month", None)
@@ -828,10 +828,10 @@ def test_a_duplicate_workload_name_is_one_line_and_not_applied() -> None:
 
 def test_the_usage_store_path_can_be_chosen(_stores: Path, tmp_path: Path) -> None:
     # Item 20: the page read only $COSTMODEL_STORE or the default path.
-    from costmodel.actuals import usage_summary
-    from costmodel.ingest import read_results
-    from costmodel.store import open_store
-    from costmodel.synthetic import write_results
+    from costmodel.adapters.ingest import read_results
+    from costmodel.adapters.store import open_store
+    from costmodel.adapters.synthetic import write_results
+    from costmodel.core.measured import usage_summary
 
     results = tmp_path / "msgbatch_01Chosen_results.jsonl"
     write_results(results, 120, job="claim-classification", seed=3)

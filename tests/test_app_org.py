@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from costmodel.catalogue import bundled_catalogue
-from costmodel.money import format_money
+from costmodel.core.catalogue import bundled_catalogue
+from costmodel.core.money import format_money
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 TIMEOUT = 60
-ORG_PAGE = "costmodel/ui/organisation.py"
-ASSESS_PAGE = "costmodel/ui/assessment.py"
+ORG_PAGE = "costmodel/shells/ui/organisation.py"
+ASSESS_PAGE = "costmodel/shells/ui/assessment.py"
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -43,9 +43,9 @@ def _metrics(at: AppTest) -> dict[str, str]:
 
 
 def _demo_report(folder: Path):
-    from costmodel.org_demo import default_org_demo_path
-    from costmodel.org_store import read_report
-    from costmodel.store import open_store
+    from costmodel.adapters.org_demo import default_org_demo_path
+    from costmodel.adapters.org_store import read_report
+    from costmodel.adapters.store import open_store
 
     with open_store(default_org_demo_path(), read_only=True) as store:
         found = read_report(store)
@@ -56,7 +56,7 @@ def _demo_report(folder: Path):
 def test_organisation_page_shows_the_demo_report_labelled_with_the_librarys_figures(
     _stores: Path,
 ) -> None:
-    from costmodel.org_summary import org_summary
+    from costmodel.core.org_summary import org_summary
 
     at = _page(ORG_PAGE)
     assert at.warning and at.warning[0].value.startswith("**Demo data")
@@ -81,9 +81,9 @@ def test_organisation_page_shows_the_demo_report_labelled_with_the_librarys_figu
 def test_organisation_page_reads_a_pulled_report_in_the_users_store(
     _stores: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from costmodel.org_store import write_org_report
-    from costmodel.store import open_store
-    from costmodel.synthetic_org import demo_org_report, generate_org_report
+    from costmodel.adapters.org_store import write_org_report
+    from costmodel.adapters.store import open_store
+    from costmodel.adapters.synthetic_org import demo_org_report, generate_org_report
 
     facts = generate_org_report(since=date(2026, 10, 1), days=10, seed=2, requests_per_day=50)
     user = _stores / "user.duckdb"
@@ -101,8 +101,8 @@ def test_organisation_page_reads_a_pulled_report_in_the_users_store(
 
 
 def test_assessment_page_runs_the_default_policy_and_its_widgets_rerun_it(_stores: Path) -> None:
-    from costmodel.assess import assess, candidates_from_org
-    from costmodel.policy import default_policy
+    from costmodel.core.assess import assess, candidates_from_org
+    from costmodel.core.policy import default_policy
 
     at = _page(ASSESS_PAGE)
     assert at.warning and at.warning[0].value.startswith("**Demo data")

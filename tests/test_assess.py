@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from costmodel.assess import (
+from costmodel.adapters.ingest.request_logs import read_request_log
+from costmodel.core.assess import (
     NothingToAssess,
     assess,
     candidates_from_log,
     candidates_from_org,
     proposed_scenario_yaml,
 )
-from costmodel.catalogue import load_catalogue
-from costmodel.ingest.request_logs import read_request_log
-from costmodel.policy import parse_policy
-from costmodel.reconcile import cents
-from costmodel.report import run_scenario
-from costmodel.scenario import parse_scenario
+from costmodel.core.catalogue import load_catalogue
+from costmodel.core.policy import parse_policy
+from costmodel.core.reconcile import cents
+from costmodel.core.report import run_scenario
+from costmodel.core.scenario import parse_scenario
 
 # Rates chosen for hand arithmetic; pinned here so catalogue updates never move the goldens.
 CATALOGUE = load_catalogue(
@@ -353,7 +353,7 @@ def test_long_context_requests_in_a_log_are_a_workload_of_their_own(tmp_path: Pa
 def test_the_assessment_renders_in_every_format() -> None:
     import json
 
-    from costmodel.render import render
+    from costmodel.adapters.render import render
 
     result = org_assessment()
     table = render(result, "table", width=200)

@@ -378,7 +378,7 @@ def test_an_upload_that_breaks_shows_one_line_never_a_traceback(
 
 def test_the_upload_limit_is_one_limit(browser: Any, server_url: str, tmp_path: Path) -> None:
     # Item 16: the browser and the server refuse at the same byte count, with one message.
-    from costmodel.ui.services import MAX_UPLOAD_BYTES
+    from costmodel.shells.ui.services import MAX_UPLOAD_BYTES
 
     at_limit = tmp_path / "at-limit.yaml"
     at_limit.write_bytes(b"#" * (MAX_UPLOAD_BYTES - 1) + b"\n")
@@ -439,9 +439,9 @@ def test_headline_figures_are_whole_at_every_width(
 ) -> None:
     # Item 18: with the sidebar open, every headline figure is shown whole (it was "$…" at
     # 900 px and "$41…" at 1024 px).
-    from costmodel.report import run_scenario
-    from costmodel.scenario import load_scenario
-    from costmodel.ui.services import headlines
+    from costmodel.core.report import run_scenario
+    from costmodel.core.scenario import load_scenario
+    from costmodel.shells.ui.services import headlines
 
     expected = [
         h.value

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from costmodel.catalogue import RATE_FIELDS, PriceEntry, Rates, bundled_catalogue
+from costmodel.core.catalogue import RATE_FIELDS, PriceEntry, Rates, bundled_catalogue
 
 CATALOGUE = bundled_catalogue()
 MODELS = sorted(CATALOGUE.models.values(), key=lambda m: m.id)

@@ -8,11 +8,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from costmodel import charts
-from costmodel.analysis import analyse
-from costmodel.catalogue import bundled_catalogue
-from costmodel.report import compare_runs, run_scenario
-from costmodel.scenario import load_scenario
+from costmodel.core.analysis import analyse
+from costmodel.core.catalogue import bundled_catalogue
+from costmodel.core.report import compare_runs, run_scenario
+from costmodel.core.scenario import load_scenario
+from costmodel.shells import charts
 
 FOLDER = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -66,7 +66,7 @@ def test_cost_by_workload_is_grouped_bars_sync_against_batch(summaries) -> None:
 
 
 def test_cost_by_workload_says_when_prices_are_contracted() -> None:
-    from costmodel.catalogue import Contract
+    from costmodel.core.catalogue import Contract
 
     catalogue = bundled_catalogue().with_contract(Contract("deal", "test", None, {}))
     run = run_scenario(load_scenario(FOLDER / "claims-triage.yaml"), catalogue)
@@ -255,7 +255,7 @@ def test_charts_analysis_and_services_never_import_streamlit() -> None:
     import sys
 
     code = (
-        "import sys, costmodel.charts, costmodel.analysis, costmodel.ui.services; "
+        "import sys, costmodel.shells.charts, costmodel.core.analysis, costmodel.shells.ui.services; "
         "assert 'streamlit' not in sys.modules, 'streamlit was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -263,8 +263,8 @@ def test_charts_analysis_and_services_never_import_streamlit() -> None:
 
 # -- issue 8, items 14 and 19 ---------------------------------------------------------------------
 def test_batch_share_chart_marks_the_modelled_plan_and_what_stays_sync() -> None:
-    from costmodel.analysis import batch_share_curve
-    from costmodel.scenario import load_scenario
+    from costmodel.core.analysis import batch_share_curve
+    from costmodel.core.scenario import load_scenario
 
     s = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "support-platform.yaml")
     figure = charts.batch_share_chart(batch_share_curve(s))

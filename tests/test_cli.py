@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from costmodel.cli import EXIT_OVER_BUDGET, main
+from costmodel.shells.cli import EXIT_OVER_BUDGET, main
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -302,7 +302,7 @@ def test_missing_file_is_one_clear_line(tmp_path: Path) -> None:
 def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
     path = write(tmp_path, "name: x\nworkloads: [\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "costmodel.cli", "run", str(path)],
+        [sys.executable, "-m", "costmodel", "run", str(path)],
         capture_output=True,
         text=True,
         check=False,
@@ -317,7 +317,7 @@ def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
 def test_the_pricing_path_does_not_import_heavy_libraries() -> None:
     code = (
         "import sys\n"
-        "from costmodel.cli import main\n"
+        "from costmodel.shells.cli import main\n"
         f"try:\n    main(['run', {str(CLAIMS)!r}, '--format', 'json'])\n"
         "except SystemExit as e:\n    assert not e.code, e.code\n"
         "heavy = sorted(m for m in ('streamlit', 'plotly', 'anthropic', 'duckdb') if m in sys.modules)\n"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from costmodel.cli import main
-from costmodel.org_store import read_cost, read_usage
-from costmodel.store import open_store
-from costmodel.synthetic_org import OrgFact, generate_org_report
+from costmodel.adapters.org_store import read_cost, read_usage
+from costmodel.adapters.store import open_store
+from costmodel.adapters.synthetic_org import OrgFact, generate_org_report
+from costmodel.shells.cli import main
 from tests.fake_analytics_api import TEST_ADMIN_KEY, FakeAnalyticsAPI
 
 TODAY = "2026-12-01"  # the fake API's "now"
@@ -441,8 +441,8 @@ def test_the_demo_never_replaces_a_pulled_report(pulled: Path) -> None:
 def test_reconcile_sets_the_stores_batch_results_beside_the_reports_batch_tier(
     pulled: Path, tmp_path: Path
 ) -> None:
-    from costmodel.ingest import read_results
-    from costmodel.synthetic import write_results
+    from costmodel.adapters.ingest import read_results
+    from costmodel.adapters.synthetic import write_results
 
     results = tmp_path / "msgbatch_01Check_results.jsonl"
     write_results(results, 50, job="nightly", seed=4)

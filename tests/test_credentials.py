@@ -11,11 +11,11 @@ from fake_batches_api import TEST_API_KEY, FakeBatchesAPI
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import costmodel.credentials
-from costmodel.credentials import check_environment, check_key, redact
+import costmodel.adapters.credentials
+from costmodel.adapters.credentials import check_environment, check_key, redact
+from costmodel.adapters.ingest.batches import pull
+from costmodel.adapters.store import Store
 from costmodel.errors import ApiError
-from costmodel.ingest.batches import pull
-from costmodel.store import Store
 
 
 @pytest.mark.parametrize(
@@ -133,4 +133,4 @@ def test_an_unreachable_api_names_no_password(
 
 
 def test_the_docstring_examples_hold() -> None:
-    assert doctest.testmod(costmodel.credentials).failed == 0
+    assert doctest.testmod(costmodel.adapters.credentials).failed == 0

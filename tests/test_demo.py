@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from costmodel.actuals import usage_summary
-from costmodel.demo import DEMO_JOBS, DEMO_LABEL, ensure_demo_store
-from costmodel.scenario import load_scenario
-from costmodel.store import open_store
+from costmodel.adapters.demo import DEMO_JOBS, DEMO_LABEL, ensure_demo_store
+from costmodel.adapters.store import open_store
+from costmodel.core.measured import usage_summary
+from costmodel.core.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costmodel.catalogue import bundled_catalogue, load_price_file
-from costmodel.cli import main
-from costmodel.forecast import forecast_scenario, month_requests, next_month
-from costmodel.report import run_scenario
-from costmodel.scenario import load_scenario, parse_scenario
-from costmodel.uncertainty import Growth, WorkloadRanges
+from costmodel.core.catalogue import bundled_catalogue, load_price_file
+from costmodel.core.forecast import forecast_scenario, month_requests, next_month
+from costmodel.core.report import run_scenario
+from costmodel.core.scenario import load_scenario, parse_scenario
+from costmodel.core.uncertainty import Growth, WorkloadRanges
+from costmodel.shells.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))

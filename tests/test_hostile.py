@@ -30,13 +30,13 @@ import pytest
 from click.testing import CliRunner
 from fake_batches_api import TEST_API_KEY, FakeBatch, FakeBatchesAPI
 
-from costmodel.actuals import load_job_map
-from costmodel.catalogue import bundled_catalogue, load_price_file
-from costmodel.cli import main
+from costmodel.adapters.ingest.files import read_results
+from costmodel.adapters.synthetic import generate
+from costmodel.core.catalogue import bundled_catalogue, load_price_file
+from costmodel.core.measured import load_job_map
+from costmodel.core.scenario import load_scenario
 from costmodel.errors import CatalogueError, CostModelError, IngestError, ScenarioError
-from costmodel.ingest.files import read_results
-from costmodel.scenario import load_scenario
-from costmodel.synthetic import generate
+from costmodel.shells.cli import main
 
 CORPUS = Path(__file__).parent / "hostile"
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +78,7 @@ def cli_args(kind: str, path: Path, store: Path) -> list[str]:
 
 
 def empty_store(folder: Path) -> Path:
-    from costmodel.store import open_store
+    from costmodel.adapters.store import open_store
 
     path = folder / "usage.duckdb"
     if not path.exists():
@@ -106,7 +106,7 @@ _PROBE = textwrap.dedent(
     from pathlib import Path
     from click.testing import CliRunner
     import test_hostile as t
-    from costmodel.cli import main
+    from costmodel.shells.cli import main
     for kind, path in json.loads(sys.argv[3]):
         outcome = {}
         start = time.perf_counter()
@@ -185,7 +185,7 @@ def test_a_scenario_whose_price_file_is_a_bomb_fails_fast_in_ci(tmp_path: Path) 
                 "-c",
                 "import resource, sys; "
                 "resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30)); "
-                "from costmodel.cli import main; sys.argv[0] = 'costmodel'; main()",
+                "from costmodel.shells.cli import main; sys.argv[0] = 'costmodel'; main()",
                 "diff",
                 str(scenario),
                 str(scenario),
@@ -368,7 +368,7 @@ def test_a_long_value_is_quoted_short(tmp_path: Path) -> None:
 def test_a_store_that_is_not_a_regular_file_is_refused(command: list[str], tmp_path: Path) -> None:
     fifo = _fifo(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "costmodel.cli", *command, "--store", str(fifo)],
+        [sys.executable, "-m", "costmodel", *command, "--store", str(fifo)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from fake_batches_api import TEST_API_KEY, FakeBatch, FakeBatchesAPI
 
+from costmodel.adapters.ingest.batches import PullReport, pull
+from costmodel.adapters.store import Store, open_store
+from costmodel.adapters.synthetic import Expected, generate
+from costmodel.core.usage import COUNT_COLUMNS
 from costmodel.errors import ApiError
-from costmodel.ingest.batches import PullReport, pull
-from costmodel.store import Store, open_store
-from costmodel.synthetic import Expected, generate
-from costmodel.usage import COUNT_COLUMNS
 
 START = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 TOKENS = COUNT_COLUMNS
@@ -291,7 +291,7 @@ def test_progress_bars_stay_off_when_stderr_is_not_a_terminal(
 
 
 def test_importing_ingest_loads_neither_the_sdk_nor_duckdb() -> None:
-    code = "import sys, costmodel.ingest; print(sorted({'anthropic', 'duckdb', 'pandas'} & set(sys.modules)))"
+    code = "import sys, costmodel.adapters.ingest; print(sorted({'anthropic', 'duckdb', 'pandas'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -425,7 +425,7 @@ def test_the_cli_pull_with_a_malformed_list_says_one_line_and_creates_no_store(
     api_env.list_answer = lambda query: {"data": [{"id": 7}], "has_more": False, "last_id": None}
     path = tmp_path / "usage.duckdb"
     done = subprocess.run(
-        [sys.executable, "-m", "costmodel.cli", "usage", "pull", "--store", str(path)],
+        [sys.executable, "-m", "costmodel", "usage", "pull", "--store", str(path)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -440,7 +440,7 @@ def test_the_cli_pull_with_a_malformed_list_says_one_line_and_creates_no_store(
 def test_a_pull_refuses_to_replace_a_batch_imported_from_a_file_unless_told(
     api_env: FakeBatchesAPI, sdk_client: Any, store: Store, tmp_path: Path
 ) -> None:
-    from costmodel.ingest.files import read_results
+    from costmodel.adapters.ingest.files import read_results
 
     add_batches(api_env, 1)
     saved = tmp_path / "msgbatch_000Fake_results.jsonl"
@@ -462,7 +462,7 @@ def test_a_pull_refuses_to_replace_a_batch_imported_from_a_file_unless_told(
 def test_a_pull_does_not_count_again_a_batch_imported_under_another_id(
     api_env: FakeBatchesAPI, sdk_client: Any, store: Store, tmp_path: Path
 ) -> None:
-    from costmodel.ingest.files import read_results
+    from costmodel.adapters.ingest.files import read_results
 
     add_batches(api_env, 1)
     saved = tmp_path / "results.jsonl"

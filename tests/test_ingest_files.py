@@ -12,11 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from costmodel.errors import IngestError
-from costmodel.ingest import REQUEST_COLUMNS
-from costmodel.ingest.files import LineProblem, batch_id_for, parse_line, read_results
-from costmodel.store import open_store
-from costmodel.synthetic import (
+from costmodel.adapters.ingest import REQUEST_COLUMNS
+from costmodel.adapters.ingest.files import LineProblem, batch_id_for, parse_line, read_results
+from costmodel.adapters.store import open_store
+from costmodel.adapters.synthetic import (
     Expected,
     bare_line,
     errored_line,
@@ -24,7 +23,8 @@ from costmodel.synthetic import (
     succeeded_line,
     usage_object,
 )
-from costmodel.usage import COUNT_COLUMNS
+from costmodel.core.usage import COUNT_COLUMNS
+from costmodel.errors import IngestError
 
 MakeFile = Callable[..., tuple[Path, Expected]]
 TOKENS = COUNT_COLUMNS
@@ -438,9 +438,9 @@ def test_a_file_name_with_glob_characters_is_read_as_itself(tmp_path: Path) -> N
 def test_the_docstring_examples_hold() -> None:
     import doctest
 
-    import costmodel.ingest.files
+    import costmodel.adapters.ingest.files
 
-    assert doctest.testmod(costmodel.ingest.files).failed == 0
+    assert doctest.testmod(costmodel.adapters.ingest.files).failed == 0
 
 
 # -- strict types, one verdict from both readers (issue 8, item 2) -------------------------------

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from costmodel.errors import ApiError, IngestError
-from costmodel.ingest.org import (
+from costmodel.adapters.ingest.org import (
     GEO_GROUP_BY,
     USAGE_GROUP_BY,
     admin_client,
@@ -21,7 +20,8 @@ from costmodel.ingest.org import (
     plan_windows,
     pull_org_report,
 )
-from costmodel.synthetic_org import OrgFact, generate_org_report
+from costmodel.adapters.synthetic_org import OrgFact, generate_org_report
+from costmodel.errors import ApiError, IngestError
 from tests.fake_analytics_api import TEST_ADMIN_KEY, FakeAnalyticsAPI
 
 TODAY = date(2026, 12, 1)

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import scenarios
 
-import costmodel.margin
+import costmodel.core.margin
+from costmodel.core.margin import SENSITIVITY_COLUMNS, MarginImpact, margin_impact, sensitivity
+from costmodel.core.scenario import Business, Scenario, parse_scenario
 from costmodel.errors import ScenarioError
-from costmodel.margin import SENSITIVITY_COLUMNS, MarginImpact, margin_impact, sensitivity
-from costmodel.scenario import Business, Scenario, parse_scenario
 
 money = st.floats(0, 1e9, allow_nan=False, allow_infinity=False)
 revenues = st.floats(1, 1e9, allow_nan=False, allow_infinity=False)
@@ -210,4 +210,4 @@ def test_margin_impact_is_a_plain_value() -> None:
 
 
 def test_the_docstring_examples_hold() -> None:
-    assert doctest.testmod(costmodel.margin).failed == 0
+    assert doctest.testmod(costmodel.core.margin).failed == 0

@@ -19,18 +19,18 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from costmodel.actuals import usage_summary
-from costmodel.catalogue import RATE_FIELDS, bundled_catalogue
-from costmodel.cli import main
-from costmodel.ingest.files import read_results
-from costmodel.money import allocate_cents, check_currency_code, quantize_cents
-from costmodel.pricing import price_usage
-from costmodel.render import render
-from costmodel.report import SCHEMAS, compare_runs, diff_runs, price_list, run_scenario
-from costmodel.scenario import Business, Currency, Scenario, Volume, Workload, parse_scenario
-from costmodel.store import open_store
-from costmodel.synthetic import succeeded_line, usage_object
-from costmodel.usage import usage_frame
+from costmodel.adapters.ingest.files import read_results
+from costmodel.adapters.render import render
+from costmodel.adapters.store import open_store
+from costmodel.adapters.synthetic import succeeded_line, usage_object
+from costmodel.core.catalogue import RATE_FIELDS, bundled_catalogue
+from costmodel.core.measured import usage_summary
+from costmodel.core.money import allocate_cents, check_currency_code, quantize_cents
+from costmodel.core.pricing import price_usage
+from costmodel.core.report import SCHEMAS, compare_runs, diff_runs, price_list, run_scenario
+from costmodel.core.scenario import Business, Currency, Scenario, Volume, Workload, parse_scenario
+from costmodel.core.usage import usage_frame
+from costmodel.shells.cli import main
 from tests.strategies import currencies, priced_models, scenarios
 
 GOLDEN_DAY = date(2026, 11, 24)
@@ -400,7 +400,7 @@ def test_texts_read_the_catalogues_batch_multiplier(tmp_path: Path) -> None:
 # -- exactness and footing, as properties --------------------------------------------------------
 def _reference_usd(scenario: Scenario, plan: str) -> Decimal:
     """The scenario's cost by hand: Decimal rates x (requests x tokens), no float sums."""
-    from costmodel.scenario import usage_for_plan
+    from costmodel.core.scenario import usage_for_plan
 
     usage = usage_for_plan(scenario, plan)
     priced = price_usage(usage, CATALOGUE, on=GOLDEN_DAY)
@@ -594,7 +594,7 @@ def test_store_commands_take_format_and_export_real_csvs(tmp_path: Path) -> None
 
 def test_the_dashboard_upload_refuses_values_beyond_the_bounds() -> None:
     from costmodel.errors import ScenarioError
-    from costmodel.ui.services import scenario_from_upload
+    from costmodel.shells.ui.services import scenario_from_upload
 
     data = one_workload("1e30", "1e300").encode()  # type: ignore[arg-type]
     with pytest.raises(ScenarioError) as caught:

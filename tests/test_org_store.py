@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from costmodel.errors import StoreError
-from costmodel.ingest.org import CostRow
-from costmodel.org_store import (
+from costmodel.adapters.ingest.org import CostRow
+from costmodel.adapters.org_store import (
     has_org_data,
     org_period,
     read_cost,
@@ -19,8 +18,9 @@ from costmodel.org_store import (
     read_usage,
     write_org_report,
 )
-from costmodel.store import open_store
-from costmodel.synthetic_org import demo_org_report, generate_org_report
+from costmodel.adapters.store import open_store
+from costmodel.adapters.synthetic_org import demo_org_report, generate_org_report
+from costmodel.errors import StoreError
 
 SINCE = date(2026, 10, 1)
 

@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from costmodel.bundled import bundled_scenarios, resolve_scenario
-from costmodel.cli import main
+from costmodel.adapters.bundled import bundled_scenarios, resolve_scenario
 from costmodel.errors import CostModelError, ScenarioError
 from costmodel.optional import EXTRAS, MissingExtraError, require, require_extra
+from costmodel.shells.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -105,7 +105,7 @@ def test_the_readme_scripts_install_every_extra() -> None:
 
 def test_importing_the_cli_loads_none_of_the_extras() -> None:
     code = (
-        "import sys, costmodel.cli, costmodel.bundled, costmodel.optional\n"
+        "import sys, costmodel.shells.cli, costmodel.adapters.bundled, costmodel.optional\n"
         f"print([m for m in {HEAVY!r} if m in sys.modules])"
     )
     out = subprocess.run(
@@ -383,7 +383,7 @@ def test_the_wheel_with_every_extra_serves_the_dashboard(installed: Installed) -
         "-c",
         "from importlib import resources\n"
         "from streamlit.testing.v1 import AppTest\n"
-        "app = str(resources.files('costmodel') / 'dashboard_app.py')\n"
+        "app = str(resources.files('costmodel.shells') / 'dashboard_app.py')\n"
         "at = AppTest.from_file(app, default_timeout=60).run()\n"
         "assert not at.exception, at.exception\n"
         "print([m.value for m in at.metric][:2])",
@@ -395,7 +395,7 @@ def test_the_wheel_with_every_extra_serves_the_dashboard(installed: Installed) -
 def test_the_dashboard_command_passes_the_checkout_streamlit_config() -> None:
     # Streamlit reads .streamlit/config.toml only from the folder it starts in, so the packaged
     # dashboard passes the same settings on its command line; the two must not drift apart.
-    from costmodel.cli import DASHBOARD_FLAGS
+    from costmodel.shells.cli import DASHBOARD_FLAGS
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     expected = {
@@ -411,7 +411,7 @@ def test_the_dashboard_stays_on_localhost_whatever_streamlit_arguments_say(tmp_p
     port, other = _free_port(), _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COSTMODEL_DEMO_STORE": str(tmp_path / "d.db")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "costmodel.cli", "dashboard", "--port", str(port), "--",
+        [sys.executable, "-m", "costmodel", "dashboard", "--port", str(port), "--",
          "--server.address=0.0.0.0", f"--server.port={other}", "--server.maxUploadSize=500"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip

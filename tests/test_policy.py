@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from costmodel.core.policy import PolicyError, default_policy, load_policy, parse_policy
 from costmodel.errors import ScenarioError
-from costmodel.policy import PolicyError, default_policy, load_policy, parse_policy
 
 
 def test_the_default_policy_is_the_article_decision_tree() -> None:

@@ -20,10 +20,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costmodel.catalogue import RATE_FIELDS, bundled_catalogue, load_price_file
+from costmodel.core.catalogue import RATE_FIELDS, bundled_catalogue, load_price_file
+from costmodel.core.pricing import COST_COLUMNS, price_usage
+from costmodel.core.usage import TOKEN_COLUMNS, usage_frame
 from costmodel.errors import PricingError, UnknownModelError, UnpricedError
-from costmodel.pricing import COST_COLUMNS, price_usage
-from costmodel.usage import TOKEN_COLUMNS, usage_frame
 
 CATALOGUE = bundled_catalogue()
 DAY = date(2026, 11, 24)
@@ -707,8 +707,8 @@ def test_bad_code_execution_hours_name_the_column(bad: object) -> None:
 
 
 def test_scenario_code_execution_hours_price_both_plans_alike(tmp_path: Path) -> None:
-    from costmodel.report import run_scenario
-    from costmodel.scenario import parse_scenario
+    from costmodel.core.report import run_scenario
+    from costmodel.core.scenario import parse_scenario
 
     scenario = parse_scenario(
         "name: s\nprice_date: 2026-11-01\nworkloads:\n  - name: analyst\n"
@@ -727,14 +727,14 @@ def test_stale_prices_are_noted_more_than_30_days_after_the_check() -> None:
     assert CATALOGUE.stale_note(checked + timedelta(days=30)) is None
     note = CATALOGUE.stale_note(checked + timedelta(days=31))
     assert note is not None and checked.isoformat() in note and "stale" in note
-    from costmodel.report import price_list
+    from costmodel.core.report import price_list
 
     assert note in price_list(CATALOGUE, on=checked + timedelta(days=31)).notes
     assert not any("stale" in n for n in price_list(CATALOGUE, on=checked).notes)
 
 
 def test_the_price_list_of_an_unpriced_model_says_why() -> None:
-    from costmodel.report import price_list
+    from costmodel.core.report import price_list
 
     with pytest.raises(UnpricedError, match=r"claude-mythos-5-2 .* Anthropic publishes no price"):
         price_list(CATALOGUE, model="claude-mythos-5-2", on=DAY)
@@ -743,7 +743,7 @@ def test_the_price_list_of_an_unpriced_model_says_why() -> None:
 def test_the_price_list_shows_fast_mode_removals_and_retirements_as_json() -> None:
     import json
 
-    from costmodel.report import price_list
+    from costmodel.core.report import price_list
 
     history = price_list(CATALOGUE, model="claude-opus-4-7", on=DAY).to_dict()["models"]
     text = json.dumps(history, allow_nan=False)  # valid JSON: no NaN for missing values
@@ -758,8 +758,8 @@ def test_the_price_list_shows_fast_mode_removals_and_retirements_as_json() -> No
 
 
 def test_a_scenario_priced_long_after_the_check_says_prices_may_be_stale() -> None:
-    from costmodel.report import run_scenario
-    from costmodel.scenario import parse_scenario
+    from costmodel.core.report import run_scenario
+    from costmodel.core.scenario import parse_scenario
 
     scenario = parse_scenario(
         "name: s\nworkloads:\n  - {name: w, model: claude-sonnet-4-6, requests: 10, "
@@ -774,8 +774,8 @@ def test_a_scenario_priced_long_after_the_check_says_prices_may_be_stale() -> No
 
 
 def test_a_scenario_workload_the_api_would_refuse_is_named_in_the_error() -> None:
-    from costmodel.report import run_scenario
-    from costmodel.scenario import parse_scenario
+    from costmodel.core.report import run_scenario
+    from costmodel.core.scenario import parse_scenario
 
     scenario = parse_scenario(
         "name: s\nprice_date: 2026-11-01\nworkloads:\n  - {name: chat, model: claude-haiku-4-5, "

@@ -1,4 +1,4 @@
-"""The ranges page through AppTest, and its figure builders (costmodel/charts_ranges.py)."""
+"""The ranges page through AppTest, and its figure builders (costmodel/shells/charts_ranges.py)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from costmodel.catalogue import bundled_catalogue, load_price_file
-from costmodel.charts_ranges import distribution_chart, fan_chart
-from costmodel.forecast import forecast_scenario
-from costmodel.scenario import load_scenario, parse_scenario
-from costmodel.simulate import parameter_tornado, simulate_scenario
-from costmodel.ui.ranges import widget_key
+from costmodel.core.catalogue import bundled_catalogue, load_price_file
+from costmodel.core.forecast import forecast_scenario
+from costmodel.core.scenario import load_scenario, parse_scenario
+from costmodel.core.simulate import parameter_tornado, simulate_scenario
+from costmodel.shells.charts_ranges import distribution_chart, fan_chart
+from costmodel.shells.ui.ranges import widget_key
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
-PAGE = "costmodel/ui/ranges.py"
+PAGE = "costmodel/shells/ui/ranges.py"
 KEY = "bundled:claims-triage"
 CATALOGUE = bundled_catalogue()
 ON = date(2026, 11, 24)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from costmodel.catalogue import bundled_catalogue
-from costmodel.ingest.org import admin_client, pull_org_report
-from costmodel.reconcile import TokenCounts, cents, exact_cost, reconcile, reconciliation_rows
-from costmodel.synthetic_org import generate_org_report
+from costmodel.adapters.ingest.org import admin_client, pull_org_report
+from costmodel.adapters.synthetic_org import generate_org_report
+from costmodel.core.catalogue import bundled_catalogue
+from costmodel.core.reconcile import TokenCounts, cents, exact_cost, reconcile, reconciliation_rows
 from tests.fake_analytics_api import FakeAnalyticsAPI
 from tests.test_assess import CATALOGUE
 
@@ -162,7 +162,7 @@ def test_a_pulled_synthetic_report_reconciles_except_its_unpriced_tiers() -> Non
 
 
 def test_the_demo_report_equals_a_pull_of_the_same_facts() -> None:
-    from costmodel.synthetic_org import demo_org_report
+    from costmodel.adapters.synthetic_org import demo_org_report
 
     facts = generate_org_report(since=date(2026, 10, 20), days=20, seed=5, requests_per_day=60)
     demo = demo_org_report(facts, since=date(2026, 10, 20), until=date(2026, 11, 8))
@@ -193,7 +193,7 @@ def test_usage_not_split_by_context_window_points_at_the_long_context_tier() -> 
 def test_the_reconciliation_renders_in_every_format() -> None:
     import json
 
-    from costmodel.render import render
+    from costmodel.adapters.render import render
 
     store = {(date(2026, 11, 3), "model-b"): Decimal("2")}
     result = reconcile(USAGE, COST, CATALOGUE, geo_rows=GEO, store_batch_usd=store)
@@ -210,8 +210,8 @@ def test_the_reconciliation_renders_in_every_format() -> None:
 def test_doctests() -> None:
     import doctest
 
-    import costmodel.ingest.org
-    import costmodel.reconcile
+    import costmodel.adapters.ingest.org
+    import costmodel.core.reconcile
 
-    assert doctest.testmod(costmodel.reconcile).failed == 0
-    assert doctest.testmod(costmodel.ingest.org).failed == 0
+    assert doctest.testmod(costmodel.core.reconcile).failed == 0
+    assert doctest.testmod(costmodel.adapters.ingest.org).failed == 0

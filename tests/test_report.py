@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costmodel.catalogue import bundled_catalogue
+from costmodel.core.catalogue import bundled_catalogue
+from costmodel.core.report import compare_runs, diff_runs, price_list, run_scenario
+from costmodel.core.scenario import Currency, load_scenario, parse_scenario
 from costmodel.errors import CostModelError
-from costmodel.report import compare_runs, diff_runs, price_list, run_scenario
-from costmodel.scenario import Currency, load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = bundled_catalogue()

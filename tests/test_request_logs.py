@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from costmodel.catalogue import bundled_catalogue
+from costmodel.adapters.ingest.request_logs import LogReport, read_request_log
+from costmodel.core.catalogue import bundled_catalogue
+from costmodel.core.pricing import price_usage
+from costmodel.core.usage import validate_usage
 from costmodel.errors import IngestError
-from costmodel.ingest.request_logs import LogReport, read_request_log
-from costmodel.pricing import price_usage
-from costmodel.usage import validate_usage
 
 
 def read_all(path: Path, **options) -> pd.DataFrame:

@@ -16,10 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import scenarios, volumes
 
-import costmodel.scenario
-from costmodel.catalogue import load_catalogue
-from costmodel.errors import ScenarioError
-from costmodel.scenario import (
+import costmodel.core.scenario
+from costmodel.core.catalogue import load_catalogue
+from costmodel.core.scenario import (
     Scenario,
     Volume,
     Workload,
@@ -29,7 +28,8 @@ from costmodel.scenario import (
     scenario_to_yaml,
     usage_for_plan,
 )
-from costmodel.usage import USAGE_COLUMNS
+from costmodel.core.usage import USAGE_COLUMNS
+from costmodel.errors import ScenarioError
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 BUNDLED = sorted(SCENARIOS.glob("*.yaml"))
@@ -805,4 +805,4 @@ def test_hostile_yaml_is_a_scenario_error(text: str) -> None:
 
 
 def test_the_docstring_examples_hold() -> None:
-    assert doctest.testmod(costmodel.scenario).failed == 0
+    assert doctest.testmod(costmodel.core.scenario).failed == 0

@@ -16,15 +16,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import priced_models, scenarios
 
-from costmodel.catalogue import bundled_catalogue
-from costmodel.cli import main
-from costmodel.errors import CostModelError, PricingError
-from costmodel.money import round_cents
-from costmodel.pricing import price_usage
-from costmodel.report import run_scenario
-from costmodel.scenario import Scenario, load_scenario, parse_scenario
-from costmodel.simulate import check_draws, simulate_scenario
-from costmodel.uncertainty import (
+from costmodel.core.catalogue import bundled_catalogue
+from costmodel.core.money import round_cents
+from costmodel.core.pricing import price_usage
+from costmodel.core.report import run_scenario
+from costmodel.core.scenario import Scenario, load_scenario, parse_scenario
+from costmodel.core.simulate import check_draws, simulate_scenario
+from costmodel.core.uncertainty import (
     Deadline,
     LogNormal,
     StoreInputs,
@@ -32,7 +30,9 @@ from costmodel.uncertainty import (
     fit_mean_p95,
     with_store_means,
 )
-from costmodel.usage import usage_frame
+from costmodel.core.usage import usage_frame
+from costmodel.errors import CostModelError, PricingError
+from costmodel.shells.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -281,7 +281,7 @@ def test_cli_bad_simulation_options_are_one_line(args: tuple[str, ...], expected
 
 
 def test_cli_from_store_job_without_usage_is_one_line(tmp_path: Path) -> None:
-    from costmodel.store import open_store
+    from costmodel.adapters.store import open_store
 
     store = tmp_path / "usage.duckdb"
     open_store(store).close()
@@ -298,7 +298,7 @@ def test_cli_from_store_job_without_usage_is_one_line(tmp_path: Path) -> None:
 def test_cli_measures_the_miss_share_from_the_stores_batch_turnaround(tmp_path: Path) -> None:
     from test_uncertainty import _store_with_jobs
 
-    from costmodel.store import open_store
+    from costmodel.adapters.store import open_store
 
     store_path = tmp_path / "usage.duckdb"
     with open_store(store_path) as store:

@@ -13,14 +13,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from costmodel.catalogue import bundled_catalogue
+from costmodel.adapters.ingest import REQUEST_COLUMNS
+from costmodel.adapters.ingest.files import read_results
+from costmodel.adapters.store import SCHEMA_VERSION, Store, default_store_path, open_store
+from costmodel.adapters.synthetic import bare_line, errored_line, succeeded_line, usage_object
+from costmodel.core.catalogue import bundled_catalogue
+from costmodel.core.pricing import price_usage
+from costmodel.core.usage import USAGE_COLUMNS, validate_usage
 from costmodel.errors import IngestError, StoreError
-from costmodel.ingest import REQUEST_COLUMNS
-from costmodel.ingest.files import read_results
-from costmodel.pricing import price_usage
-from costmodel.store import SCHEMA_VERSION, Store, default_store_path, open_store
-from costmodel.synthetic import bare_line, errored_line, succeeded_line, usage_object
-from costmodel.usage import USAGE_COLUMNS, validate_usage
 
 
 def rows(
@@ -133,7 +133,7 @@ def test_a_store_in_use_by_another_process_is_a_clear_error(tmp_path: Path) -> N
             "-c",
             textwrap.dedent(f"""
             import sys
-            from costmodel.store import open_store
+            from costmodel.adapters.store import open_store
             store = open_store({str(path)!r})
             print("ready", flush=True)
             sys.stdin.readline()

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from fake_batches_api import TEST_API_KEY, FakeBatch, FakeBatchesAPI
 
-from costmodel.store import open_store
-from costmodel.synthetic import Expected, generate, write_results
-from costmodel.usage import COUNT_COLUMNS
+from costmodel.adapters.store import open_store
+from costmodel.adapters.synthetic import Expected, generate, write_results
+from costmodel.core.usage import COUNT_COLUMNS
 
-CLI = [sys.executable, "-m", "costmodel.cli", "usage"]
+CLI = [sys.executable, "-m", "costmodel", "usage"]
 
 
 def wait_for(condition: Callable[[], bool], process: subprocess.Popen[bytes], what: str) -> None:

@@ -30,10 +30,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
-from costmodel.cli import main
-from costmodel.render import FORMATS, clean_text, render
-from costmodel.report import Section
-from costmodel.synthetic import succeeded_line, usage_object, write_results
+from costmodel.adapters.render import FORMATS, clean_text, render
+from costmodel.adapters.synthetic import succeeded_line, usage_object, write_results
+from costmodel.core.report import Section
+from costmodel.shells.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -55,7 +55,7 @@ def in_terminal(args: Sequence[str], columns: int, timeout: float = 120) -> tupl
     # The size is set before the child starts, so it is there when the child asks for it.
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "costmodel.cli", *args],
+        [sys.executable, "-m", "costmodel", *args],
         stdin=subprocess.DEVNULL,
         stdout=slave,
         stderr=subprocess.PIPE,
@@ -103,7 +103,7 @@ def in_process(args: Sequence[str]) -> tuple[int, str, str]:
 def piped(args: Sequence[str], env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """The command as a child process writing to a pipe."""
     proc = subprocess.run(
-        [sys.executable, "-m", "costmodel.cli", *args],
+        [sys.executable, "-m", "costmodel", *args],
         capture_output=True,
         text=True,
         env=env or _env(),

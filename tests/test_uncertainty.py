@@ -11,13 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costmodel.actuals import JobRule
-from costmodel.errors import CostModelError, ScenarioError
-from costmodel.ingest.files import read_results
-from costmodel.scenario import parse_scenario, scenario_to_yaml, usage_for_plan
-from costmodel.store import Store
-from costmodel.synthetic import succeeded_line, usage_object
-from costmodel.uncertainty import (
+from costmodel.adapters.ingest.files import read_results
+from costmodel.adapters.store import Store
+from costmodel.adapters.synthetic import succeeded_line, usage_object
+from costmodel.core.measured import JobRule
+from costmodel.core.scenario import parse_scenario, scenario_to_yaml, usage_for_plan
+from costmodel.core.uncertainty import (
     Z95,
     FromStore,
     LogNormal,
@@ -26,6 +25,7 @@ from costmodel.uncertainty import (
     read_store_inputs,
     with_store_means,
 )
+from costmodel.errors import CostModelError, ScenarioError
 
 HEAD = "name: s\nworkloads:\n  - name: claims\n    model: claude-haiku-4-5\n"
 

@@ -11,9 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import costmodel.user_files
-from costmodel.errors import CostModelError, ScenarioError
-from costmodel.user_files import (
+import costmodel.adapters.user_files
+from costmodel.adapters.user_files import (
     MAX_ALIAS_VALUES,
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -28,6 +27,7 @@ from costmodel.user_files import (
     shown_key,
     shown_value,
 )
+from costmodel.errors import CostModelError, ScenarioError
 
 
 def refused(text: str) -> str:
@@ -187,7 +187,7 @@ def test_read_yaml_reads_a_file(tmp_path: Path) -> None:
 
 
 def test_the_docstring_examples_hold() -> None:
-    assert doctest.testmod(costmodel.user_files).failed == 0
+    assert doctest.testmod(costmodel.adapters.user_files).failed == 0
 
 
 # -- what may be quoted --------------------------------------------------------------------------

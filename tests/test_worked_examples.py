@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from costmodel.catalogue import bundled_catalogue
-from costmodel.margin import margin_impact
-from costmodel.pricing import price_usage
-from costmodel.scenario import Scenario, Volume, load_scenario, usage_for_plan
+from costmodel.core.catalogue import bundled_catalogue
+from costmodel.core.margin import margin_impact
+from costmodel.core.pricing import price_usage
+from costmodel.core.scenario import Scenario, Volume, load_scenario, usage_for_plan
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 CENT = 0.005

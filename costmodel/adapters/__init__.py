@@ -1,0 +1,1 @@
+"""Adapters to the outside world: files, the usage store, the APIs, output formats."""

@@ -1,0 +1,1 @@
+"""The pure core: pricing, scenarios, margins and analyses; no I/O, no clock."""
