@@ -19,7 +19,7 @@ import statistics
 import sys
 import time
 
-from costmodel.core.report import catalogue_for
+from costmodel.adapters.catalogue_files import catalogue_for
 from costmodel.core.scenario import Scenario
 from costmodel.shells.ui import services
 

@@ -86,9 +86,9 @@ def results_file(lines: int) -> Path:
 
 # -- the measured work (run in child processes) ---------------------------------------------------
 def work_costmodel(path: Path) -> dict[str, Any]:
+    from costmodel.adapters.catalogue_files import bundled_catalogue
     from costmodel.adapters.ingest.files import read_results
     from costmodel.adapters.store import open_store
-    from costmodel.core.catalogue import bundled_catalogue
     from costmodel.core.pricing import price_usage
 
     catalogue = bundled_catalogue()
@@ -115,7 +115,7 @@ def work_baseline(path: Path, lines: int) -> dict[str, Any]:
 
     from anthropic.types.messages import MessageBatchIndividualResponse
 
-    from costmodel.core.catalogue import bundled_catalogue
+    from costmodel.adapters.catalogue_files import bundled_catalogue
 
     catalogue = bundled_catalogue()
     day = date.fromisoformat(BATCH_CREATED[:10])

@@ -18,7 +18,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from costmodel.core.catalogue import RATE_FIELDS, bundled_catalogue
+from costmodel.adapters.catalogue_files import bundled_catalogue
+from costmodel.core.catalogue import RATE_FIELDS
 from costmodel.core.pricing import price_usage
 from costmodel.core.usage import TOKEN_COLUMNS, usage_frame
 

@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 from datetime import date
 
+from costmodel.adapters.catalogue_files import catalogue_for
+from costmodel.adapters.scenario_files import parse_scenario
 from costmodel.core.forecast import forecast_scenario
-from costmodel.core.report import catalogue_for
-from costmodel.core.scenario import parse_scenario
 from costmodel.core.simulate import simulate_scenario
 from costmodel.core.uncertainty import StoreInputs
 

@@ -14,7 +14,8 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from costmodel.core.catalogue import RATE_FIELDS, Catalogue, bundled_catalogue
+from costmodel.adapters.catalogue_files import bundled_catalogue
+from costmodel.core.catalogue import RATE_FIELDS, Catalogue
 from costmodel.core.scenario import (
     INFERENCE_GEOS,
     PERIODS,

@@ -16,21 +16,21 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.adapters.ingest.files import read_results
+from costmodel.adapters.job_maps import load_job_map
+from costmodel.adapters.scenario_files import load_scenario, parse_scenario
 from costmodel.adapters.store import Store, open_store
 from costmodel.adapters.synthetic import bare_line, errored_line, succeeded_line, usage_object
-from costmodel.core.measured import (
-    NOT_REPORTED,
-    JobRule,
-    calibrate,
-    compare_with_actual,
-    daily_costs,
-    load_job_map,
-    usage_summary,
-)
-from costmodel.core.scenario import load_scenario, parse_scenario
+from costmodel.core.calibration import calibrate
+from costmodel.core.comparison import compare_with_actual
+from costmodel.core.jobs import JobRule
+from costmodel.core.measured import NOT_REPORTED, daily_costs, usage_summary
 from costmodel.errors import CostModelError, StoreError
 from costmodel.shells.cli import main
+
+CATALOGUE = bundled_catalogue()
+PRICING_DAY = date(2026, 12, 1)  # pinned: the scenarios here name no price_date
 
 DAY_ONE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 DAY_TWO = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
@@ -92,7 +92,7 @@ def by_key(summary: object) -> dict[str, dict[str, object]]:
 
 
 def test_summary_by_model_bills_batch_rates_and_resolves_snapshots(filled: Store) -> None:
-    summary = usage_summary(filled, by="model")
+    summary = usage_summary(filled, by="model", catalogue=CATALOGUE)
     rows = by_key(summary)
     sonnet = rows["claude-sonnet-4-5"]  # the snapshot id and the alias are one model
     assert sonnet["succeeded"] == 2
@@ -121,7 +121,7 @@ def test_summary_by_model_bills_batch_rates_and_resolves_snapshots(filled: Store
 
 
 def test_summary_json_has_the_documented_fields(filled: Store) -> None:
-    data = usage_summary(filled, by="model").to_dict()
+    data = usage_summary(filled, by="model", catalogue=CATALOGUE).to_dict()
     assert data["by"] == "model" and data["currency"] == "USD"
     fields = {
         "key",
@@ -142,7 +142,7 @@ def test_summary_json_has_the_documented_fields(filled: Store) -> None:
 
 
 def test_summary_by_job_attributes_every_result_type(filled: Store) -> None:
-    rows = by_key(usage_summary(filled, by="job"))
+    rows = by_key(usage_summary(filled, by="job", catalogue=CATALOGUE))
     assert set(rows) == {"claims", "report"}
     assert (rows["claims"]["succeeded"], rows["claims"]["errored"], rows["claims"]["expired"]) == (
         2,
@@ -154,16 +154,18 @@ def test_summary_by_job_attributes_every_result_type(filled: Store) -> None:
 
 
 def test_summary_by_batch_and_day_and_period(filled: Store) -> None:
-    batches = by_key(usage_summary(filled, by="batch"))
+    batches = by_key(usage_summary(filled, by="batch", catalogue=CATALOGUE))
     assert set(batches) == {"msgbatch_01First", "msgbatch_01Second"}
-    days = usage_summary(filled, by="day")
+    days = usage_summary(filled, by="day", catalogue=CATALOGUE)
     assert [row["key"] for row in days.to_dict()["rows"]] == ["2026-11-02", "2026-11-03"]
-    only_second = usage_summary(filled, by="model", since=date(2026, 11, 3))
+    only_second = usage_summary(filled, by="model", since=date(2026, 11, 3), catalogue=CATALOGUE)
     assert only_second.to_dict()["totals"]["cost_billed"] == 2.05
 
 
 def test_job_separator_and_mapping_file(filled: Store, tmp_path: Path) -> None:
-    assert set(by_key(usage_summary(filled, by="job", jobs=JobRule(separator="_")))) == {
+    assert set(
+        by_key(usage_summary(filled, by="job", jobs=JobRule(separator="_"), catalogue=CATALOGUE))
+    ) == {
         "claims-1",
         "claims-2",
         "claims-3",
@@ -173,7 +175,7 @@ def test_job_separator_and_mapping_file(filled: Store, tmp_path: Path) -> None:
     }
     mapping = tmp_path / "jobs.yaml"
     mapping.write_text("triage: ['claims-*']\n")
-    rows = by_key(usage_summary(filled, by="job", jobs=load_job_map(mapping)))
+    rows = by_key(usage_summary(filled, by="job", jobs=load_job_map(mapping), catalogue=CATALOGUE))
     assert set(rows) == {"triage", "report"}
     mapping.write_text("- not a mapping\n")
     with pytest.raises(CostModelError, match=r"jobs\.yaml"):
@@ -191,7 +193,7 @@ def test_unknown_model_is_unpriced_and_said_never_zero(tmp_path: Path) -> None:
     with open_store(tmp_path / "u.duckdb") as store:
         source = read_results(path, created_at=DAY_ONE)
         store.write_batch(source.batch_meta(), source)
-        summary = usage_summary(store, by="model")
+        summary = usage_summary(store, by="model", catalogue=CATALOGUE)
     assert any(
         "claude-mystery-9 (1 requests" in note and "Unpriced" in note for note in summary.notes
     )
@@ -199,7 +201,7 @@ def test_unknown_model_is_unpriced_and_said_never_zero(tmp_path: Path) -> None:
 
 
 def test_daily_costs(filled: Store) -> None:
-    frame = daily_costs(filled, by="job")
+    frame = daily_costs(filled, by="job", catalogue=CATALOGUE)
     assert frame[["key", "cost_billed"]].to_dict(orient="records") == [
         {"key": "claims", "cost_billed": pytest.approx(0.45)},
         {"key": "report", "cost_billed": pytest.approx(2.05)},
@@ -208,7 +210,7 @@ def test_daily_costs(filled: Store) -> None:
 
 
 def test_calibrate_writes_a_scenario_that_reprices_the_measured_usage(filled: Store) -> None:
-    text = calibrate(filled, since=date(2026, 11, 2), until=date(2026, 11, 4))
+    text = calibrate(filled, since=date(2026, 11, 2), until=date(2026, 11, 4), catalogue=CATALOGUE)
     scenario = parse_scenario(text, source="calibrated.yaml")
     names = [w.name for w in scenario.workloads]
     assert names == ["claims", "report"]
@@ -216,10 +218,10 @@ def test_calibrate_writes_a_scenario_that_reprices_the_measured_usage(filled: St
     assert claims.input_tokens == 100_000 and claims.output_tokens == 10_000
     assert claims.requests.per == "month" and claims.requests.count == 30  # 2 in 2 days
     assert "p95" in text
-    only = calibrate(filled, job="report")
+    only = calibrate(filled, job="report", catalogue=CATALOGUE)
     assert "report" in only and "claims" not in yaml.safe_load(only)["workloads"][0]["name"]
     with pytest.raises(StoreError, match="no succeeded requests"):
-        calibrate(filled, job="nothing-here")
+        calibrate(filled, job="nothing-here", catalogue=CATALOGUE)
 
 
 def test_modelled_beside_measured(filled: Store, tmp_path: Path) -> None:
@@ -232,7 +234,12 @@ def test_modelled_beside_measured(filled: Store, tmp_path: Path) -> None:
         "    input_tokens: 10\n    output_tokens: 10\n"
     )
     result = compare_with_actual(
-        load_scenario(scenario_file), filled, since=date(2026, 11, 2), until=date(2026, 11, 4)
+        load_scenario(scenario_file),
+        filled,
+        since=date(2026, 11, 2),
+        until=date(2026, 11, 4),
+        catalogue=CATALOGUE,
+        on=PRICING_DAY,
     )
     data = result.to_dict()
     lines = {line["workload"]: line for line in data["lines"]}
@@ -386,7 +393,7 @@ def test_measured_long_context_requests_are_named_in_the_notes(tmp_path: Path) -
     store = open_store(tmp_path / "usage.duckdb")
     source = read_results(path, created_at=DAY_ONE)
     store.write_batch(source.batch_meta(), source)
-    summary = usage_summary(store, by="model")
+    summary = usage_summary(store, by="model", catalogue=CATALOGUE)
     billed = summary.rows.set_index("key").loc["claude-haiku-5-5", "cost_billed"]
     assert billed == pytest.approx(0.0375 + (140_000 * 0.5 + 10_000 * 0.05) / 2e6 + 0.00005)
     assert (
@@ -405,7 +412,7 @@ def test_measured_prompts_the_api_refuses_are_an_error(tmp_path: Path) -> None:
     source = read_results(path, created_at=DAY_ONE)
     store.write_batch(source.batch_meta(), source)
     with pytest.raises(CostModelError, match="claude-sonnet-4-5 refuses prompts over 200,000"):
-        usage_summary(store, by="model")
+        usage_summary(store, by="model", catalogue=CATALOGUE)
 
 
 def test_a_summary_of_usage_long_after_the_check_says_prices_may_be_stale(tmp_path: Path) -> None:
@@ -416,9 +423,11 @@ def test_a_summary_of_usage_long_after_the_check_says_prices_may_be_stale(tmp_pa
     store = open_store(tmp_path / "usage.duckdb")
     source = read_results(path, created_at=datetime(2027, 1, 15, 9, 0, tzinfo=UTC))
     store.write_batch(source.batch_meta(), source)
-    notes = usage_summary(store, by="model").notes
+    notes = usage_summary(store, by="model", catalogue=CATALOGUE).notes
     assert any(note.startswith("Prices may be stale") and "2027-01-15" in note for note in notes)
-    early = usage_summary(store, by="model", until=date(2027, 1, 1)).notes  # no usage: no day
+    early = usage_summary(
+        store, by="model", until=date(2027, 1, 1), catalogue=CATALOGUE
+    ).notes  # no usage: no day
     assert not any("stale" in note for note in early)
 
 

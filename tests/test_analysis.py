@@ -15,20 +15,22 @@ from hypothesis import HealthCheck, given, settings
 from strategies import scenarios
 
 import costmodel.core.analysis
+from costmodel.adapters.catalogue_files import bundled_catalogue
+from costmodel.adapters.scenario_files import load_scenario as _load_scenario
 from costmodel.core.analysis import (
     DEFAULT_FACTORS,
+    SENSITIVITY_COLUMNS,
     analyse,
     batch_share_curve,
     plan_costs,
+    sensitivity,
     tornado,
     volume_curve,
     waterfall_steps,
 )
-from costmodel.core.catalogue import Contract, bundled_catalogue
-from costmodel.core.margin import SENSITIVITY_COLUMNS, sensitivity
+from costmodel.core.catalogue import Contract
 from costmodel.core.report import run_scenario
 from costmodel.core.scenario import Scenario
-from costmodel.core.scenario import load_scenario as _load_scenario
 
 # Every figure here is priced on a pinned day, never today's date: a scenario without its own
 # price_date gets this one.
@@ -246,7 +248,7 @@ def test_analyse_prices_everything_as_the_separate_functions_do(scenario: Scenar
 # -- issue 8, items 16 and 19 ---------------------------------------------------------------------
 def _many_workloads(n: int) -> Scenario:
     """A business with ``n`` varied workloads (several models, shares, long prompts)."""
-    from costmodel.core.scenario import parse_scenario
+    from costmodel.adapters.scenario_files import parse_scenario
 
     models = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-3-5-sonnet")
     rows = "".join(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from costmodel.core.catalogue import bundled_catalogue
+from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.shells.ui import price_override, scenario_picker
 from costmodel.shells.ui.scenario_editor import widget_key
 from costmodel.shells.ui.services import MAX_UPLOAD_BYTES, WORD_JOINER
@@ -468,7 +468,7 @@ def test_services_doctests() -> None:
 
 
 def test_untouched_widgets_leave_the_scenario_exactly_as_loaded() -> None:
-    from costmodel.core.scenario import load_scenario
+    from costmodel.adapters.scenario_files import load_scenario
     from costmodel.shells.ui import services
 
     s = load_scenario(ROOT / "scenarios" / "support-platform.yaml")
@@ -502,11 +502,13 @@ def test_what_if_catalogue_is_labelled_and_zero_is_list_price() -> None:
 
 # -- a component alone --------------------------------------------------------------------------
 def _metrics_component(path: str) -> None:
+    from costmodel.adapters.catalogue_files import bundled_catalogue
+    from costmodel.adapters.scenario_files import load_scenario
     from costmodel.core.report import run_scenario
-    from costmodel.core.scenario import load_scenario
-    from costmodel.shells.ui import metrics
+    from costmodel.shells.ui import metrics, services
 
-    metrics.render(run_scenario(load_scenario(path)))
+    s = load_scenario(path)
+    metrics.render(run_scenario(s, bundled_catalogue(), on=services.pricing_day(s)))
 
 
 def test_metrics_component_labels_money_with_the_currency() -> None:
@@ -745,7 +747,10 @@ def test_exports_of_an_edited_scenario_say_it_was_edited() -> None:
     at = _app()
     at.number_input(key=widget_key(DEFAULT_KEY, "count", 0)).set_value(100_000.0).run()
     edited = at.session_state[scenario_editor.EDITS_KEY][DEFAULT_KEY]
-    exported = json.loads(render_result(run_scenario(edited), "json"))
+    from costmodel.shells.ui import services
+
+    run = run_scenario(edited, bundled_catalogue(), on=services.pricing_day(edited))
+    exported = json.loads(render_result(run, "json"))
     assert exported["source"] == "scenarios/claims-triage.yaml (edited in the dashboard)"
     description = yaml.safe_load(scenario_to_yaml(edited))["description"]
     assert description.endswith(
@@ -757,16 +762,18 @@ def test_exports_of_an_edited_scenario_say_it_was_edited() -> None:
 def _expected_sync(stem: str, **changes: object) -> str:
     from dataclasses import replace
 
+    from costmodel.adapters.scenario_files import load_scenario
     from costmodel.core.money import format_money
     from costmodel.core.report import run_scenario
-    from costmodel.core.scenario import load_scenario
 
     s = load_scenario(ROOT / "scenarios" / f"{stem}.yaml")
     days = changes.pop("days_per_month", None)
     if days is not None:
         s = replace(s, days_per_month=days)
     s = s.with_workload(0, **changes) if changes else s
-    return format_money(run_scenario(s).cost_sync)
+    from costmodel.shells.ui import services
+
+    return format_money(run_scenario(s, bundled_catalogue(), on=services.pricing_day(s)).cost_sync)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from costmodel.core.catalogue import bundled_catalogue
+from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.core.money import format_money
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,8 +101,8 @@ def test_organisation_page_reads_a_pulled_report_in_the_users_store(
 
 
 def test_assessment_page_runs_the_default_policy_and_its_widgets_rerun_it(_stores: Path) -> None:
+    from costmodel.adapters.policy_files import default_policy
     from costmodel.core.assess import assess, candidates_from_org
-    from costmodel.core.policy import default_policy
 
     at = _page(ASSESS_PAGE)
     assert at.warning and at.warning[0].value.startswith("**Demo data")

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from costmodel.adapters.catalogue_files import load_catalogue
 from costmodel.adapters.ingest.request_logs import read_request_log
+from costmodel.adapters.policy_files import parse_policy
+from costmodel.adapters.scenario_files import parse_scenario
 from costmodel.core.assess import (
     NothingToAssess,
     assess,
@@ -16,11 +19,8 @@ from costmodel.core.assess import (
     candidates_from_org,
     proposed_scenario_yaml,
 )
-from costmodel.core.catalogue import load_catalogue
-from costmodel.core.policy import parse_policy
 from costmodel.core.reconcile import cents
 from costmodel.core.report import run_scenario
-from costmodel.core.scenario import parse_scenario
 
 # Rates chosen for hand arithmetic; pinned here so catalogue updates never move the goldens.
 CATALOGUE = load_catalogue(

@@ -439,14 +439,13 @@ def test_headline_figures_are_whole_at_every_width(
 ) -> None:
     # Item 18: with the sidebar open, every headline figure is shown whole (it was "$…" at
     # 900 px and "$41…" at 1024 px).
+    from costmodel.adapters.catalogue_files import bundled_catalogue
+    from costmodel.adapters.scenario_files import load_scenario
     from costmodel.core.report import run_scenario
-    from costmodel.core.scenario import load_scenario
-    from costmodel.shells.ui.services import headlines
+    from costmodel.shells.ui.services import headlines, pricing_day
 
-    expected = [
-        h.value
-        for h in headlines(run_scenario(load_scenario(ROOT / "scenarios" / "claims-triage.yaml")))
-    ]
+    s = load_scenario(ROOT / "scenarios" / "claims-triage.yaml")
+    expected = [h.value for h in headlines(run_scenario(s, bundled_catalogue(), on=pricing_day(s)))]
     page = browser.new_page(viewport={"width": width, "height": 900})
     page.goto(server_url, wait_until="domcontentloaded")
     page.wait_for_function(

@@ -12,7 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from costmodel.core.catalogue import RATE_FIELDS, PriceEntry, Rates, bundled_catalogue
+from costmodel.adapters.catalogue_files import bundled_catalogue
+from costmodel.core.catalogue import RATE_FIELDS, PriceEntry, Rates
 
 CATALOGUE = bundled_catalogue()
 MODELS = sorted(CATALOGUE.models.values(), key=lambda m: m.id)

@@ -2,34 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from costmodel.adapters.catalogue_files import bundled_catalogue
+from costmodel.adapters.scenario_files import load_scenario
 from costmodel.core.analysis import analyse
-from costmodel.core.catalogue import bundled_catalogue
 from costmodel.core.report import compare_runs, run_scenario
-from costmodel.core.scenario import load_scenario
 from costmodel.shells import charts
 
 FOLDER = Path(__file__).resolve().parents[1] / "scenarios"
+DAY = date(2026, 12, 1)  # pinned: the library never reads the clock
 
 
 @pytest.fixture(scope="module")
 def triage():  # type: ignore[no-untyped-def]
-    return analyse(load_scenario(FOLDER / "claims-triage.yaml"), bundled_catalogue())
+    return analyse(load_scenario(FOLDER / "claims-triage.yaml"), bundled_catalogue(), on=DAY)
 
 
 @pytest.fixture(scope="module")
 def summaries():  # type: ignore[no-untyped-def]
-    return analyse(load_scenario(FOLDER / "document-summarisation.yaml"), bundled_catalogue())
+    return analyse(
+        load_scenario(FOLDER / "document-summarisation.yaml"), bundled_catalogue(), on=DAY
+    )
 
 
 @pytest.fixture(scope="module")
 def in_euros():  # type: ignore[no-untyped-def]
-    return analyse(load_scenario(FOLDER / "reference.yaml"), bundled_catalogue())
+    return analyse(load_scenario(FOLDER / "reference.yaml"), bundled_catalogue(), on=DAY)
 
 
 def _names(figure: go.Figure) -> list[str]:
@@ -69,7 +73,7 @@ def test_cost_by_workload_says_when_prices_are_contracted() -> None:
     from costmodel.core.catalogue import Contract
 
     catalogue = bundled_catalogue().with_contract(Contract("deal", "test", None, {}))
-    run = run_scenario(load_scenario(FOLDER / "claims-triage.yaml"), catalogue)
+    run = run_scenario(load_scenario(FOLDER / "claims-triage.yaml"), catalogue, on=DAY)
     assert "contracted" in _title(charts.cost_by_workload(run))
 
 
@@ -167,7 +171,7 @@ def test_legends_sit_below_the_plot_where_they_cannot_cover_it(triage) -> None: 
 
 def test_compare_chart() -> None:
     runs = [
-        run_scenario(load_scenario(FOLDER / f"{stem}.yaml"), bundled_catalogue())
+        run_scenario(load_scenario(FOLDER / f"{stem}.yaml"), bundled_catalogue(), on=DAY)
         for stem in ("document-summarisation", "claims-triage")
     ]
     figure = charts.compare_chart(compare_runs(runs).frame(), "USD")
@@ -263,11 +267,11 @@ def test_charts_analysis_and_services_never_import_streamlit() -> None:
 
 # -- issue 8, items 14 and 19 ---------------------------------------------------------------------
 def test_batch_share_chart_marks_the_modelled_plan_and_what_stays_sync() -> None:
+    from costmodel.adapters.scenario_files import load_scenario
     from costmodel.core.analysis import batch_share_curve
-    from costmodel.core.scenario import load_scenario
 
     s = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "support-platform.yaml")
-    figure = charts.batch_share_chart(batch_share_curve(s))
+    figure = charts.batch_share_chart(batch_share_curve(s, bundled_catalogue(), on=DAY))
     assert "live-chat stays sync" in figure.layout.xaxis.title.text
     assert figure.layout.shapes[0].x0 == 100
     assert figure.layout.annotations[0].text == "Modelled plan: saves $155.25"

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from costmodel.shells.cli import EXIT_OVER_BUDGET, main
+from costmodel.shells.cli import main
+from costmodel.shells.cli.options import EXIT_OVER_BUDGET
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 
 from costmodel.adapters.demo import DEMO_JOBS, DEMO_LABEL, ensure_demo_store
+from costmodel.adapters.scenario_files import load_scenario
 from costmodel.adapters.store import open_store
 from costmodel.core.measured import usage_summary
-from costmodel.core.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costmodel.core.catalogue import bundled_catalogue, load_price_file
+from costmodel.adapters.catalogue_files import bundled_catalogue, load_price_file
+from costmodel.adapters.scenario_files import load_scenario, parse_scenario
 from costmodel.core.forecast import forecast_scenario, month_requests, next_month
 from costmodel.core.report import run_scenario
-from costmodel.core.scenario import load_scenario, parse_scenario
 from costmodel.core.uncertainty import Growth, WorkloadRanges
 from costmodel.shells.cli import main
 

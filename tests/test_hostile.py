@@ -30,11 +30,11 @@ import pytest
 from click.testing import CliRunner
 from fake_batches_api import TEST_API_KEY, FakeBatch, FakeBatchesAPI
 
+from costmodel.adapters.catalogue_files import bundled_catalogue, load_price_file
 from costmodel.adapters.ingest.files import read_results
+from costmodel.adapters.job_maps import load_job_map
+from costmodel.adapters.scenario_files import load_scenario
 from costmodel.adapters.synthetic import generate
-from costmodel.core.catalogue import bundled_catalogue, load_price_file
-from costmodel.core.measured import load_job_map
-from costmodel.core.scenario import load_scenario
 from costmodel.errors import CatalogueError, CostModelError, IngestError, ScenarioError
 from costmodel.shells.cli import main
 

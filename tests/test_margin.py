@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from strategies import scenarios
 
 import costmodel.core.margin
-from costmodel.core.margin import SENSITIVITY_COLUMNS, MarginImpact, margin_impact, sensitivity
-from costmodel.core.scenario import Business, Scenario, parse_scenario
+from costmodel.adapters.scenario_files import parse_scenario
+from costmodel.core.analysis import SENSITIVITY_COLUMNS, sensitivity
+from costmodel.core.margin import MarginImpact, margin_impact
+from costmodel.core.scenario import Business, Scenario
 from costmodel.errors import ScenarioError
 
 money = st.floats(0, 1e9, allow_nan=False, allow_infinity=False)

@@ -19,16 +19,19 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.adapters.ingest.files import read_results
 from costmodel.adapters.render import render
+from costmodel.adapters.scenario_files import parse_scenario
 from costmodel.adapters.store import open_store
 from costmodel.adapters.synthetic import succeeded_line, usage_object
-from costmodel.core.catalogue import RATE_FIELDS, bundled_catalogue
+from costmodel.core.catalogue import RATE_FIELDS
+from costmodel.core.contract import SCHEMAS
 from costmodel.core.measured import usage_summary
 from costmodel.core.money import allocate_cents, check_currency_code, quantize_cents
 from costmodel.core.pricing import price_usage
-from costmodel.core.report import SCHEMAS, compare_runs, diff_runs, price_list, run_scenario
-from costmodel.core.scenario import Business, Currency, Scenario, Volume, Workload, parse_scenario
+from costmodel.core.report import compare_runs, diff_runs, price_list, run_scenario
+from costmodel.core.scenario import Business, Currency, Scenario, Volume, Workload
 from costmodel.core.usage import usage_frame
 from costmodel.shells.cli import main
 from tests.strategies import currencies, priced_models, scenarios
@@ -115,7 +118,7 @@ def test_half_cent_total_of_a_store_rounds_up_and_billed_plus_savings_is_sync(
     with open_store(tmp_path / "u.duckdb") as store:
         source = read_results(path, created_at=datetime(2026, 11, 2, tzinfo=UTC))
         store.write_batch(source.batch_meta(), source)
-        summary = usage_summary(store, by="model")
+        summary = usage_summary(store, by="model", catalogue=CATALOGUE)
     totals = summary.to_dict()["totals"]
     assert totals["cost_billed"] == 103.73
     assert totals["cost_if_sync"] == 207.45
@@ -317,7 +320,7 @@ def test_unknown_model_in_a_summary_is_unpriced_never_zero(tmp_path: Path) -> No
     with open_store(tmp_path / "u.duckdb") as store:
         source = read_results(path, created_at=datetime(2026, 11, 2, tzinfo=UTC))
         store.write_batch(source.batch_meta(), source)
-        summary = usage_summary(store, by="model")
+        summary = usage_summary(store, by="model", catalogue=CATALOGUE)
     rows = {row["key"]: row for row in summary.to_dict()["rows"]}
     assert rows["claude-mystery-9"]["cost_billed"] is None
     assert rows["claude-mystery-9"]["priced"] is False
@@ -351,7 +354,7 @@ def test_a_batch_before_a_models_first_price_is_unpriced_and_the_rest_priced(
         for path, day in ((old, date(first.year - 1, 1, 2)), (new, date(2026, 11, 2))):
             source = read_results(path, created_at=day.isoformat())
             store.write_batch(source.batch_meta(), source)
-        summary = usage_summary(store, by="batch")
+        summary = usage_summary(store, by="batch", catalogue=CATALOGUE)
     rows = {row["key"]: row for row in summary.to_dict()["rows"]}
     assert rows["msgbatch_01Old"]["cost_billed"] is None
     assert rows["msgbatch_01New"]["cost_billed"] == 0.15
@@ -400,7 +403,7 @@ def test_texts_read_the_catalogues_batch_multiplier(tmp_path: Path) -> None:
 # -- exactness and footing, as properties --------------------------------------------------------
 def _reference_usd(scenario: Scenario, plan: str) -> Decimal:
     """The scenario's cost by hand: Decimal rates x (requests x tokens), no float sums."""
-    from costmodel.core.scenario import usage_for_plan
+    from costmodel.core.planning import usage_for_plan
 
     usage = usage_for_plan(scenario, plan)
     priced = price_usage(usage, CATALOGUE, on=GOLDEN_DAY)
@@ -472,7 +475,7 @@ def test_store_summaries_are_exact_and_foot(tmp_path_factory: pytest.TempPathFac
     with open_store(tmp / "u.duckdb") as store:
         source = read_results(path, created_at="2026-11-02")
         store.write_batch(source.batch_meta(), source)
-        data = usage_summary(store, by="job").to_dict()
+        data = usage_summary(store, by="job", catalogue=CATALOGUE).to_dict()
     inputs = sum(i for _, i, _ in counts)
     outputs = sum(o for _, _, o in counts)
     exact = (Decimal(inputs) * Decimal("1.5") + Decimal(outputs) * Decimal("7.5")) / 10**6

@@ -395,7 +395,7 @@ def test_the_wheel_with_every_extra_serves_the_dashboard(installed: Installed) -
 def test_the_dashboard_command_passes_the_checkout_streamlit_config() -> None:
     # Streamlit reads .streamlit/config.toml only from the folder it starts in, so the packaged
     # dashboard passes the same settings on its command line; the two must not drift apart.
-    from costmodel.shells.cli import DASHBOARD_FLAGS
+    from costmodel.shells.cli.dashboard import DASHBOARD_FLAGS
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     expected = {

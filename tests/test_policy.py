@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from costmodel.core.policy import PolicyError, default_policy, load_policy, parse_policy
+from costmodel.adapters.policy_files import default_policy, load_policy, parse_policy
+from costmodel.core.policy import PolicyError
 from costmodel.errors import ScenarioError
 
 

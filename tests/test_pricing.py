@@ -20,7 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costmodel.core.catalogue import RATE_FIELDS, bundled_catalogue, load_price_file
+from costmodel.adapters.catalogue_files import bundled_catalogue, load_price_file
+from costmodel.core.catalogue import RATE_FIELDS
 from costmodel.core.pricing import COST_COLUMNS, price_usage
 from costmodel.core.usage import TOKEN_COLUMNS, usage_frame
 from costmodel.errors import PricingError, UnknownModelError, UnpricedError
@@ -707,8 +708,8 @@ def test_bad_code_execution_hours_name_the_column(bad: object) -> None:
 
 
 def test_scenario_code_execution_hours_price_both_plans_alike(tmp_path: Path) -> None:
+    from costmodel.adapters.scenario_files import parse_scenario
     from costmodel.core.report import run_scenario
-    from costmodel.core.scenario import parse_scenario
 
     scenario = parse_scenario(
         "name: s\nprice_date: 2026-11-01\nworkloads:\n  - name: analyst\n"
@@ -758,8 +759,8 @@ def test_the_price_list_shows_fast_mode_removals_and_retirements_as_json() -> No
 
 
 def test_a_scenario_priced_long_after_the_check_says_prices_may_be_stale() -> None:
+    from costmodel.adapters.scenario_files import parse_scenario
     from costmodel.core.report import run_scenario
-    from costmodel.core.scenario import parse_scenario
 
     scenario = parse_scenario(
         "name: s\nworkloads:\n  - {name: w, model: claude-sonnet-4-6, requests: 10, "
@@ -774,8 +775,8 @@ def test_a_scenario_priced_long_after_the_check_says_prices_may_be_stale() -> No
 
 
 def test_a_scenario_workload_the_api_would_refuse_is_named_in_the_error() -> None:
+    from costmodel.adapters.scenario_files import parse_scenario
     from costmodel.core.report import run_scenario
-    from costmodel.core.scenario import parse_scenario
 
     scenario = parse_scenario(
         "name: s\nprice_date: 2026-11-01\nworkloads:\n  - {name: chat, model: claude-haiku-4-5, "

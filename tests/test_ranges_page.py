@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from costmodel.core.catalogue import bundled_catalogue, load_price_file
+from costmodel.adapters.catalogue_files import bundled_catalogue, load_price_file
+from costmodel.adapters.scenario_files import load_scenario, parse_scenario
 from costmodel.core.forecast import forecast_scenario
-from costmodel.core.scenario import load_scenario, parse_scenario
 from costmodel.core.simulate import parameter_tornado, simulate_scenario
 from costmodel.shells.charts_ranges import distribution_chart, fan_chart
 from costmodel.shells.ui.ranges import widget_key

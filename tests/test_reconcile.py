@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.adapters.ingest.org import admin_client, pull_org_report
 from costmodel.adapters.synthetic_org import generate_org_report
-from costmodel.core.catalogue import bundled_catalogue
 from costmodel.core.reconcile import TokenCounts, cents, exact_cost, reconcile, reconciliation_rows
 from tests.fake_analytics_api import FakeAnalyticsAPI
 from tests.test_assess import CATALOGUE

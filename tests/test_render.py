@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.adapters.render import FORMATS, format_count, render
-from costmodel.core.catalogue import bundled_catalogue
+from costmodel.adapters.scenario_files import load_scenario
 from costmodel.core.money import format_money, format_percent, format_points, round_cents
 from costmodel.core.report import run_scenario
-from costmodel.core.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

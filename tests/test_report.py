@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costmodel.core.catalogue import bundled_catalogue
+from costmodel.adapters.catalogue_files import bundled_catalogue
+from costmodel.adapters.scenario_files import load_scenario, parse_scenario
 from costmodel.core.report import compare_runs, diff_runs, price_list, run_scenario
-from costmodel.core.scenario import Currency, load_scenario, parse_scenario
+from costmodel.core.scenario import Currency
 from costmodel.errors import CostModelError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.adapters.ingest.request_logs import LogReport, read_request_log
-from costmodel.core.catalogue import bundled_catalogue
 from costmodel.core.pricing import price_usage
 from costmodel.core.usage import validate_usage
 from costmodel.errors import IngestError

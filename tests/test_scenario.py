@@ -17,17 +17,10 @@ from hypothesis import strategies as st
 from strategies import scenarios, volumes
 
 import costmodel.core.scenario
-from costmodel.core.catalogue import load_catalogue
-from costmodel.core.scenario import (
-    Scenario,
-    Volume,
-    Workload,
-    load_scenario,
-    parse_scenario,
-    scenario_to_dict,
-    scenario_to_yaml,
-    usage_for_plan,
-)
+from costmodel.adapters.catalogue_files import load_catalogue
+from costmodel.adapters.scenario_files import load_scenario, parse_scenario
+from costmodel.core.planning import usage_for_plan
+from costmodel.core.scenario import Scenario, Volume, Workload, scenario_to_dict, scenario_to_yaml
 from costmodel.core.usage import USAGE_COLUMNS
 from costmodel.errors import ScenarioError
 
@@ -806,3 +799,13 @@ def test_hostile_yaml_is_a_scenario_error(text: str) -> None:
 
 def test_the_docstring_examples_hold() -> None:
     assert doctest.testmod(costmodel.core.scenario).failed == 0
+
+
+def test_the_scenario_files_and_planning_docstring_examples_hold() -> None:
+    # The split put examples in the adapter (parse_scenario) and the planner; each must run.
+    import costmodel.adapters.scenario_files
+    import costmodel.core.planning
+
+    for module in (costmodel.adapters.scenario_files, costmodel.core.planning):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__

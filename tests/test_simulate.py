@@ -16,11 +16,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import priced_models, scenarios
 
-from costmodel.core.catalogue import bundled_catalogue
+from costmodel.adapters.catalogue_files import bundled_catalogue
+from costmodel.adapters.scenario_files import load_scenario, parse_scenario
 from costmodel.core.money import round_cents
 from costmodel.core.pricing import price_usage
 from costmodel.core.report import run_scenario
-from costmodel.core.scenario import Scenario, load_scenario, parse_scenario
+from costmodel.core.scenario import Scenario
 from costmodel.core.simulate import check_draws, simulate_scenario
 from costmodel.core.uncertainty import (
     Deadline,

@@ -13,11 +13,11 @@ import duckdb
 import pandas as pd
 import pytest
 
+from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.adapters.ingest import REQUEST_COLUMNS
 from costmodel.adapters.ingest.files import read_results
 from costmodel.adapters.store import SCHEMA_VERSION, Store, default_store_path, open_store
 from costmodel.adapters.synthetic import bare_line, errored_line, succeeded_line, usage_object
-from costmodel.core.catalogue import bundled_catalogue
 from costmodel.core.pricing import price_usage
 from costmodel.core.usage import USAGE_COLUMNS, validate_usage
 from costmodel.errors import IngestError, StoreError

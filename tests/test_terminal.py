@@ -32,7 +32,7 @@ from rich.cells import cell_len
 
 from costmodel.adapters.render import FORMATS, clean_text, render
 from costmodel.adapters.synthetic import succeeded_line, usage_object, write_results
-from costmodel.core.report import Section
+from costmodel.core.layouts import Section
 from costmodel.shells.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,10 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from costmodel.adapters.ingest.files import read_results
+from costmodel.adapters.scenario_files import parse_scenario
 from costmodel.adapters.store import Store
 from costmodel.adapters.synthetic import succeeded_line, usage_object
-from costmodel.core.measured import JobRule
-from costmodel.core.scenario import parse_scenario, scenario_to_yaml, usage_for_plan
+from costmodel.core.jobs import JobRule
+from costmodel.core.planning import usage_for_plan
+from costmodel.core.scenario import scenario_to_yaml
 from costmodel.core.uncertainty import (
     Z95,
     FromStore,

@@ -23,8 +23,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
+from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.adapters.ingest.org import DIMENSIONS
-from costmodel.core.catalogue import Catalogue, bundled_catalogue
+from costmodel.core.catalogue import Catalogue
 from costmodel.core.reconcile import API_TOKEN_TYPES, TokenCounts, exact_cost
 
 if TYPE_CHECKING:

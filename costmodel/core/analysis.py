@@ -21,7 +21,7 @@ curve point equals the run's figures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -31,30 +31,43 @@ import numpy as np
 import pandas as pd
 
 from costmodel.core.catalogue import Catalogue
-from costmodel.core.margin import SENSITIVITY_COLUMNS, margin_impact
+from costmodel.core.margin import margin_impact
+from costmodel.core.planning import usage_for_plan
 from costmodel.core.pricing import price_usage
-from costmodel.core.report import ScenarioRun, catalogue_for, run_scenario
+from costmodel.core.report import run_scenario
+from costmodel.core.results import ScenarioRun
 from costmodel.core.scenario import (
     PER_REQUEST_COUNTS,
     Business,
     Currency,
     Scenario,
     Volume,
-    usage_for_plan,
+    pricing_day,
 )
 from costmodel.core.usage import usage_frame
 
 __all__ = [
     "DEFAULT_FACTORS",
     "DEFAULT_SHARES",
+    "SENSITIVITY_COLUMNS",
     "ScenarioAnalysis",
     "analyse",
     "batch_share_curve",
     "plan_costs",
+    "sensitivity",
     "tornado",
     "volume_curve",
     "waterfall_steps",
 ]
+
+SENSITIVITY_COLUMNS: Final = (
+    "input",
+    "low_value",
+    "high_value",
+    "low_result",
+    "high_result",
+    "swing",
+)
 
 DEFAULT_FACTORS: Final = np.geomspace(0.1, 10, 25)
 DEFAULT_SHARES: Final = np.linspace(0.0, 1.0, 21)
@@ -108,7 +121,7 @@ def plan_costs(
 
 
 def _pricing_day(scenario: Scenario, on: date | None) -> date:
-    return on or scenario.price_date or date.today()
+    return pricing_day(scenario, on)
 
 
 def _workload_costs(
@@ -257,7 +270,7 @@ def _volume_frame(
 
 def volume_curve(
     scenario: Scenario,
-    catalogue: Catalogue | None = None,
+    catalogue: Catalogue,
     factors: Sequence[float] | np.ndarray = DEFAULT_FACTORS,
     *,
     on: date | None = None,
@@ -269,13 +282,15 @@ def volume_curve(
     gross_margin_sync_pct, gross_margin_batch_pct (NaN without a business block);
     ``attrs["currency"]``.
 
-    >>> from costmodel.core.scenario import parse_scenario
+    >>> from costmodel.adapters.scenario_files import parse_scenario
     >>> s = parse_scenario("name: s\\nworkloads: [{name: w, model: claude-3-5-sonnet, "
     ...                    "requests: 5000, input_tokens: 2000, output_tokens: 300}]")
-    >>> volume_curve(s, factors=[1, 2])[["factor", "cost_sync", "cost_batch"]].values.tolist()
+    >>> from datetime import date
+    >>> from costmodel.adapters.catalogue_files import bundled_catalogue
+    >>> cat, day = bundled_catalogue(), date(2026, 12, 1)
+    >>> volume_curve(s, cat, factors=[1, 2], on=day)[["factor", "cost_sync", "cost_batch"]].values.tolist()
     [[1.0, 52.5, 26.25], [2.0, 105.0, 52.5]]
     """
-    catalogue = catalogue or catalogue_for(scenario)
     factors = np.asarray(factors, dtype="float64")
     scenario, fx = _business_in(scenario, fx), fx or scenario.currency
     sync, batch = _workload_costs(scenario, catalogue, on=_pricing_day(scenario, on), fx=fx)
@@ -347,7 +362,7 @@ def _plan_share(base: _Base, varied: np.ndarray) -> float:
 
 def batch_share_curve(
     scenario: Scenario,
-    catalogue: Catalogue | None = None,
+    catalogue: Catalogue,
     shares: Sequence[float] | np.ndarray = DEFAULT_SHARES,
     *,
     on: date | None = None,
@@ -363,13 +378,15 @@ def batch_share_curve(
     ``varied`` and ``fixed`` (workload names), ``batches_nothing``, ``plan_share`` (where the
     modelled plan lies on the curve) and ``plan_cost_batch``.
 
-    >>> from costmodel.core.scenario import parse_scenario
+    >>> from costmodel.adapters.scenario_files import parse_scenario
     >>> s = parse_scenario("name: s\\nworkloads: [{name: w, model: claude-3-5-sonnet, "
     ...                    "requests: 5000, input_tokens: 2000, output_tokens: 300}]")
-    >>> batch_share_curve(s, shares=[0, 0.5, 1])["savings"].round(4).tolist()
+    >>> from datetime import date
+    >>> from costmodel.adapters.catalogue_files import bundled_catalogue
+    >>> cat, day = bundled_catalogue(), date(2026, 12, 1)
+    >>> batch_share_curve(s, cat, shares=[0, 0.5, 1], on=day)["savings"].round(4).tolist()
     [0.0, 13.125, 26.25]
     """
-    catalogue = catalogue or catalogue_for(scenario)
     shares = np.asarray(shares, dtype="float64")
     _check_shares(shares)
     scenario, fx = _business_in(scenario, fx), fx or scenario.currency
@@ -380,7 +397,7 @@ def batch_share_curve(
 # -- the tornado ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Variation:
-    """One tornado row: an input moved down and up, as :func:`margin.sensitivity` moves it."""
+    """One tornado row: an input moved down and up, as :func:`sensitivity` moves it."""
 
     label: str
     low: float
@@ -390,7 +407,7 @@ class _Variation:
 
 
 def _tornado_variations(scenario: Scenario, step: float) -> list[_Variation]:
-    """The inputs :func:`~costmodel.core.margin.sensitivity` varies, in its order, with its values."""
+    """The inputs :func:`sensitivity` varies, in its order, with its values."""
     if not 0 < step < 1:
         raise ValueError(f"step: got {step!r}; expected a fraction between 0 and 1, such as 0.2")
     low_factor, high_factor = 1 - step, 1 + step
@@ -496,7 +513,7 @@ def _tornado_frame(
         columns=list(SENSITIVITY_COLUMNS[:-1]),
     )
     frame["swing"] = (frame["high_result"] - frame["low_result"]).abs().astype("float64")
-    # Equal swings keep their input order (a stable sort), as margin.sensitivity's do; the
+    # Equal swings keep their input order (a stable sort), as sensitivity's do; the
     # key is rounded so that float noise from adding instead of re-summing cannot reorder them.
     order = np.argsort(-np.round(frame["swing"].to_numpy(), 8), kind="stable")
     frame = frame.iloc[order].reset_index(drop=True)
@@ -512,7 +529,7 @@ def _tornado_frame(
 
 def tornado(
     scenario: Scenario,
-    catalogue: Catalogue | None = None,
+    catalogue: Catalogue,
     *,
     step: float = TORNADO_STEP,
     on: date | None = None,
@@ -521,15 +538,14 @@ def tornado(
     """Sensitivity of the batch plan to each input moved ``step`` down and up alone.
 
     The figure studied is the batch plan's gross margin % where the scenario has a business
-    block, else its monthly cost. Columns are :data:`~costmodel.core.margin.SENSITIVITY_COLUMNS`,
+    block, else its monthly cost. Columns are :data:`SENSITIVITY_COLUMNS`,
     sorted by swing, largest first; ``attrs`` holds ``base_result``, ``measure`` (the figure's
     name), ``unit`` ("percent" or "money"), ``currency`` and ``step``.
 
-    The rows are :func:`~costmodel.core.margin.sensitivity`'s, but the work is linear in the
+    The rows are :func:`sensitivity`'s, but the work is linear in the
     workloads: a volume or share change is arithmetic on the workload's own cost, and only a
     change in tokens per request prices that one workload again (all of them in one pass).
     """
-    catalogue = catalogue or catalogue_for(scenario)
     scenario, fx = _business_in(scenario, fx), fx or scenario.currency
     variations = _tornado_variations(scenario, step)
     extra = _repriced(scenario, variations)
@@ -594,7 +610,7 @@ class ScenarioAnalysis:
 
 def analyse(
     scenario: Scenario,
-    catalogue: Catalogue | None = None,
+    catalogue: Catalogue,
     *,
     on: date | None = None,
     factors: Sequence[float] | np.ndarray = DEFAULT_FACTORS,
@@ -606,7 +622,6 @@ def analyse(
     The curves and the tornado are priced together in one pass whose size is linear in the
     workloads: each workload once, plus one row per tokens-per-request variant.
     """
-    catalogue = catalogue or catalogue_for(scenario)
     run = run_scenario(scenario, catalogue, on=on)
     factors = np.asarray(factors, dtype="float64")
     shares = np.asarray(shares, dtype="float64")
@@ -623,3 +638,86 @@ def analyse(
         tornado=_tornado_frame(scenario, step, variations, base, sync[n:], batch[n:], run.currency),
         waterfall=waterfall_steps(run),
     )
+
+
+# -- sensitivity, one scenario at a time (the reference the one-pass tornado is checked against)
+def _variations(
+    scenario: Scenario, step: float
+) -> Iterator[tuple[str, float, float, Scenario, Scenario]]:
+    """(label, low value, high value, low scenario, high scenario) for every input that is set.
+
+    An input at 0 is left out: a relative step cannot move it.
+    """
+    low_factor, high_factor = 1 - step, 1 + step
+    for index, w in enumerate(scenario.workloads):
+        count = w.requests.count
+        if count:
+            low, high = count * low_factor, count * high_factor
+            yield (
+                f"{w.name}: volume",
+                low,
+                high,
+                scenario.with_workload(index, requests=replace(w.requests, count=low)),
+                scenario.with_workload(index, requests=replace(w.requests, count=high)),
+            )
+        for name in PER_REQUEST_COUNTS:
+            value = getattr(w, name)
+            if value:
+                low, high = value * low_factor, value * high_factor
+                yield (
+                    f"{w.name}: {name}",
+                    low,
+                    high,
+                    scenario.with_workload(index, **{name: low}),
+                    scenario.with_workload(index, **{name: high}),
+                )
+        if w.batch_share:
+            # A share cannot leave 0..1: at 100% batch the high side equals the base.
+            low = min(1.0, max(0.0, w.batch_share * low_factor))
+            high = min(1.0, max(0.0, w.batch_share * high_factor))
+            yield (
+                f"{w.name}: batch_share",
+                low,
+                high,
+                scenario.with_workload(index, batch_share=low),
+                scenario.with_workload(index, batch_share=high),
+            )
+    business = scenario.business
+    if business is not None:
+        for name in ("revenue", "other_cogs"):
+            value = getattr(business, name)
+            if value:
+                low, high = value * low_factor, value * high_factor
+                yield (
+                    f"business: {name}",
+                    low,
+                    high,
+                    replace(scenario, business=replace(business, **{name: low})),
+                    replace(scenario, business=replace(business, **{name: high})),
+                )
+
+
+def sensitivity(
+    scenario: Scenario, evaluate: Callable[[Scenario], float], *, step: float = 0.2
+) -> pd.DataFrame:
+    """Tornado-chart data: ``evaluate`` with each input moved ``step`` down and up alone.
+
+    ``evaluate`` maps a scenario to the figure to study (say, the batch plan's gross margin).
+    Inputs are each workload's volume, token and cache counts and batch share (kept within
+    0..1), and the business's revenue and other costs; each is moved by the same relative
+    ``step`` (0.2 = 20%) down and up. Rows are sorted by ``swing``, the absolute difference
+    between the two results, largest first; ``attrs["base_result"]`` holds the unmoved figure.
+    """
+    if not 0 < step < 1:
+        raise ValueError(f"step: got {step!r}; expected a fraction between 0 and 1, such as 0.2")
+    rows = []
+    for label, low_value, high_value, low_scenario, high_scenario in _variations(scenario, step):
+        low_result, high_result = float(evaluate(low_scenario)), float(evaluate(high_scenario))
+        rows.append(
+            (label, low_value, high_value, low_result, high_result, abs(high_result - low_result))
+        )
+    frame = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
+    # A stable sort keeps equal swings in input order, so the chart does not shuffle.
+    frame = frame.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+    frame.attrs["base_result"] = float(evaluate(scenario))
+    return frame

@@ -37,11 +37,11 @@ import numpy as np
 import pandas as pd
 
 from costmodel.core.catalogue import Catalogue
+from costmodel.core.layouts import Section, _margin_section
 from costmodel.core.margin import MarginImpact, margin_impact
 from costmodel.core.money import allocate_cents, quantize_cents
 from costmodel.core.policy import BusinessHours, HybridRule, Policy
 from costmodel.core.reconcile import LONG_CONTEXT_WINDOW, TokenCounts, cents, exact_cost
-from costmodel.core.report import Section, _margin_section
 from costmodel.core.scenario import Business, Scenario, Volume, Workload, scenario_to_yaml
 from costmodel.errors import CostModelError, UnknownModelError, UnpricedError
 
@@ -511,7 +511,7 @@ class Assessment:
         def money(value: Decimal | None) -> float | None:
             return None if value is None else float(cents(value))
 
-        from costmodel.core.report import SCHEMAS
+        from costmodel.core.contract import SCHEMAS
 
         shown, totals = self._shown()
         margin = self.margin

@@ -181,7 +181,7 @@ class Forecast:
         return pd.DataFrame(rows)
 
     def sections(self) -> list[Any]:
-        from costmodel.core.report import Section
+        from costmodel.core.layouts import Section
 
         f = self.frame
         table = pd.DataFrame({"Month": f["month"], "Requests": f["requests"]})

@@ -7,25 +7,20 @@ share of revenue, never the batch discount itself. All amounts are monthly and i
 the scenario's (USD when it names none). :func:`in_currency` shows them in another currency
 without changing the percentages.
 
-:func:`sensitivity` varies one input at a time to show which assumption the result hangs on.
-It takes the figure to study as a function, so this module never prices anything itself.
+Plain inputs only (amounts and counts, never a scenario), so this module depends on nothing
+else in costmodel; varying a scenario's inputs is :mod:`costmodel.core.analysis`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-import pandas as pd
-
-from costmodel.core.scenario import PER_REQUEST_COUNTS, Scenario
 from costmodel.errors import ScenarioError
 
-__all__ = ["SENSITIVITY_COLUMNS", "MarginImpact", "in_currency", "margin_impact", "sensitivity"]
+__all__ = ["MONTHS_PER_YEAR", "MarginImpact", "in_currency", "margin_impact"]
 
 MONTHS_PER_YEAR = 12
-SENSITIVITY_COLUMNS = ("input", "low_value", "high_value", "low_result", "high_result", "swing")
 
 
 @dataclass(frozen=True)
@@ -159,86 +154,3 @@ def _check(field: str, value: float, expected: str, *, positive: bool = False) -
     number = float(value)
     if not math.isfinite(number) or number < 0 or (positive and number == 0):
         raise ScenarioError(f"{field}: got {value!r}; expected {expected}")
-
-
-# -- sensitivity ------------------------------------------------------------------------------
-def _variations(
-    scenario: Scenario, step: float
-) -> Iterator[tuple[str, float, float, Scenario, Scenario]]:
-    """(label, low value, high value, low scenario, high scenario) for every input that is set.
-
-    An input at 0 is left out: a relative step cannot move it.
-    """
-    low_factor, high_factor = 1 - step, 1 + step
-    for index, w in enumerate(scenario.workloads):
-        count = w.requests.count
-        if count:
-            low, high = count * low_factor, count * high_factor
-            yield (
-                f"{w.name}: volume",
-                low,
-                high,
-                scenario.with_workload(index, requests=replace(w.requests, count=low)),
-                scenario.with_workload(index, requests=replace(w.requests, count=high)),
-            )
-        for name in PER_REQUEST_COUNTS:
-            value = getattr(w, name)
-            if value:
-                low, high = value * low_factor, value * high_factor
-                yield (
-                    f"{w.name}: {name}",
-                    low,
-                    high,
-                    scenario.with_workload(index, **{name: low}),
-                    scenario.with_workload(index, **{name: high}),
-                )
-        if w.batch_share:
-            # A share cannot leave 0..1: at 100% batch the high side equals the base.
-            low = min(1.0, max(0.0, w.batch_share * low_factor))
-            high = min(1.0, max(0.0, w.batch_share * high_factor))
-            yield (
-                f"{w.name}: batch_share",
-                low,
-                high,
-                scenario.with_workload(index, batch_share=low),
-                scenario.with_workload(index, batch_share=high),
-            )
-    business = scenario.business
-    if business is not None:
-        for name in ("revenue", "other_cogs"):
-            value = getattr(business, name)
-            if value:
-                low, high = value * low_factor, value * high_factor
-                yield (
-                    f"business: {name}",
-                    low,
-                    high,
-                    replace(scenario, business=replace(business, **{name: low})),
-                    replace(scenario, business=replace(business, **{name: high})),
-                )
-
-
-def sensitivity(
-    scenario: Scenario, evaluate: Callable[[Scenario], float], *, step: float = 0.2
-) -> pd.DataFrame:
-    """Tornado-chart data: ``evaluate`` with each input moved ``step`` down and up alone.
-
-    ``evaluate`` maps a scenario to the figure to study (say, the batch plan's gross margin).
-    Inputs are each workload's volume, token and cache counts and batch share (kept within
-    0..1), and the business's revenue and other costs; each is moved by the same relative
-    ``step`` (0.2 = 20%) down and up. Rows are sorted by ``swing``, the absolute difference
-    between the two results, largest first; ``attrs["base_result"]`` holds the unmoved figure.
-    """
-    if not 0 < step < 1:
-        raise ValueError(f"step: got {step!r}; expected a fraction between 0 and 1, such as 0.2")
-    rows = []
-    for label, low_value, high_value, low_scenario, high_scenario in _variations(scenario, step):
-        low_result, high_result = float(evaluate(low_scenario)), float(evaluate(high_scenario))
-        rows.append(
-            (label, low_value, high_value, low_result, high_result, abs(high_result - low_result))
-        )
-    frame = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
-    # A stable sort keeps equal swings in input order, so the chart does not shuffle.
-    frame = frame.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
-    frame.attrs["base_result"] = float(evaluate(scenario))
-    return frame

@@ -1,51 +1,37 @@
-"""Measured usage, priced: what stored batches cost, what they would have cost synchronously,
-scenarios fitted from them, and a scenario's prediction beside them.
+"""Measured usage, priced: what stored batches cost, and what they would have cost synchronously.
 
-Everything here reads the store in chunks (:meth:`costmodel.adapters.store.Store.iter_usage_frames`), so
-memory stays flat however many requests are stored, and prices with the same engine as the
-scenarios. Figures here are measured: every result names the batches or period it covers.
-
-A *job* groups requests by their ``custom_id``: by default the part before the last separator
-(``contract-review-0042`` belongs to job ``contract-review``), or by a mapping file of job names
-to glob patterns (see :func:`load_job_map`).
+Everything here reads the store it is handed in chunks
+(:meth:`costmodel.adapters.store.Store.iter_usage_frames`), so memory stays flat however many
+requests are stored, and prices with the same engine as the scenarios. Figures here are
+measured: every result names the batches or period it covers. Requests are grouped by model,
+batch, job (:class:`~costmodel.core.jobs.JobRule`) or day. Fitting a scenario to them is
+:mod:`costmodel.core.calibration`; a scenario beside them, :mod:`costmodel.core.comparison`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from costmodel.adapters.user_files import line_of, read_yaml, shown_key
-from costmodel.core.catalogue import Catalogue, bundled_catalogue
-from costmodel.core.money import allocate_cents, format_money, quantize_cents
+from costmodel.core.catalogue import Catalogue
+from costmodel.core.contract import SCHEMAS
+from costmodel.core.layouts import Section
+from costmodel.core.money import allocate_cents, quantize_cents
 from costmodel.core.pricing import long_context_notes, price_usage
-from costmodel.core.report import SCHEMAS, ScenarioRun, Section, run_scenario
-from costmodel.errors import CostModelError, StoreError, located
+from costmodel.errors import CostModelError
 
 if TYPE_CHECKING:
     from costmodel.adapters.store import Store
-    from costmodel.core.scenario import Currency, Scenario
 
-__all__ = [
-    "BY",
-    "ActualComparison",
-    "JobRule",
-    "UsageSummary",
-    "calibrate",
-    "compare_with_actual",
-    "daily_costs",
-    "load_job_map",
-    "usage_summary",
-]
+from costmodel.core.jobs import JobRule
+
+__all__ = ["BY", "NOT_REPORTED", "UsageSummary", "daily_costs", "usage_summary"]
 
 BY: Final = ("model", "batch", "job", "day")
 NOT_REPORTED: Final = "(model not reported)"
@@ -82,77 +68,6 @@ _ROW_FIELDS: Final = ("key", *_COUNT_LABELS, *_MONEY_LABELS)
 _UNPRICED: Final = "unpriced"
 
 
-# -- jobs -----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class JobRule:
-    """How a request's ``custom_id`` names its job: a mapping's globs first, then the separator."""
-
-    separator: str = "-"
-    patterns: tuple[tuple[str, str], ...] = ()  # (glob on custom_id, job name), first match wins
-
-    def sql(self, column: str = "custom_id") -> tuple[str, list[Any]]:
-        """A SQL expression for the job, with its parameters (the store evaluates it)."""
-        params: list[Any] = []
-        cases = []
-        for glob, job in self.patterns:
-            cases.append(f"WHEN {column} LIKE ? ESCAPE '\\' THEN ?")
-            params.extend([_glob_to_like(glob), job])
-        if self.separator:
-            # Everything before the last separator; an id without one is its own job.
-            fallback = (
-                f"CASE WHEN strpos({column}, ?) > 0 "
-                f"THEN left({column}, length({column}) - strpos(reverse({column}), reverse(?)) "
-                f"- length(?) + 1) ELSE {column} END"
-            )
-            params.extend([self.separator, self.separator, self.separator])
-        else:
-            fallback = column
-        if not cases:
-            return fallback, params
-        return f"CASE {' '.join(cases)} ELSE {fallback} END", params
-
-
-def _glob_to_like(glob: str) -> str:
-    escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("*", "%").replace("?", "_")
-
-
-def load_job_map(path: str | Path, *, separator: str = "-") -> JobRule:
-    """Read a job mapping file: job names to ``custom_id`` glob patterns.
-
-    ::
-
-        contract-review: ["contract-*", "cr-*"]
-        claims: ["claim-*"]
-    """
-    # The shared reader: regular files only, 1 MB, aliases and nesting bounded, located errors.
-    raw = read_yaml(path, kind="job mapping file")
-    if not isinstance(raw, Mapping) or not raw:
-        raise CostModelError(
-            located(
-                "not a job mapping; expected job names mapped to lists of custom_id patterns",
-                file=path,
-                line=line_of(raw) if isinstance(raw, Mapping) else None,
-            )
-        )
-    patterns: list[tuple[str, str]] = []
-    for job, globs in raw.items():
-        globs = [globs] if isinstance(globs, str) else globs
-        if not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
-            # The job is named only if it reads as a name: the file may be anything.
-            raise CostModelError(
-                located(
-                    "expected a list of custom_id patterns",
-                    file=path,
-                    line=line_of(raw, job),
-                    field=shown_key(job, quoted=False),
-                )
-            )
-        patterns.extend((glob, str(job)) for glob in globs)
-    return JobRule(separator=separator, patterns=tuple(patterns))
-
-
-# -- the summary ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class UsageSummary:
     """Requests by result type, tokens by kind and cost, grouped by model, batch, job or day."""
@@ -311,7 +226,7 @@ def usage_summary(
     since: date | None = None,
     until: date | None = None,
     jobs: JobRule | None = None,
-    catalogue: Catalogue | None = None,
+    catalogue: Catalogue,
 ) -> UsageSummary:
     """What the stored batches cost (batch rates) against the same tokens sent synchronously.
 
@@ -320,7 +235,6 @@ def usage_summary(
     resolve to their model); a model the catalogue does not know is counted as unpriced, and
     named in a note, never priced at $0.
     """
-    catalogue = catalogue or bundled_catalogue()
     jobs = jobs or JobRule()
     key_sql, key_params = _key_sql(by, jobs)
     frames: list[pd.DataFrame] = []
@@ -517,12 +431,11 @@ def daily_costs(
     since: date | None = None,
     until: date | None = None,
     jobs: JobRule | None = None,
-    catalogue: Catalogue | None = None,
+    catalogue: Catalogue,
 ) -> pd.DataFrame:
     """Billed and if-sync cost per day and model (or job): columns day, key, cost_billed, cost_if_sync."""
     if by not in ("model", "job"):
         raise CostModelError(f"daily costs group by model or job, not {by!r}")
-    catalogue = catalogue or bundled_catalogue()
     key_sql, key_params = _key_sql(by, jobs or JobRule())
     columns = ["day", "key", "cost_billed", "cost_if_sync"]
     frames = [
@@ -533,353 +446,3 @@ def daily_costs(
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames).groupby(["day", "key"], sort=True).sum().reset_index()
-
-
-# -- calibrate ------------------------------------------------------------------------------------
-def calibrate(
-    store: Store,
-    *,
-    job: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    jobs: JobRule | None = None,
-    days_per_month: float = 30.0,
-    name: str | None = None,
-    catalogue: Catalogue | None = None,
-) -> str:
-    """A scenario file (YAML text) fitted from stored usage, one workload per job and model.
-
-    Monthly volume is the succeeded requests per day over the period the usage spans, times
-    ``days_per_month``. Token counts are means per request (what the pricing engine needs);
-    the median and 95th percentile are written beside them as comments. Every workload keeps
-    batch_share 1.0: the usage was measured through the Batches API.
-    """
-    jobs = jobs or JobRule()
-    key_sql, key_params = jobs.sql()
-    catalogue = catalogue or bundled_catalogue()
-    # Snapshot ids and aliases of one model are one workload: group by the catalogue's id.
-    raw_models = store.query("SELECT DISTINCT model FROM requests WHERE result_type = 'succeeded'")[
-        "model"
-    ].tolist()
-    resolved = [(m, catalogue.resolve(m) if catalogue.knows(m) else m) for m in raw_models]
-    model_sql = (
-        "CASE model " + " ".join("WHEN ? THEN ?" for _ in resolved) + " END"
-        if resolved
-        else "model"
-    )
-    model_params = [value for pair in resolved for value in pair]
-    stats = store.usage_statistics(
-        key_sql,
-        key_params,
-        since=since,
-        until=until,
-        job=job,
-        model_sql=model_sql,
-        model_params=model_params,
-    )
-    if stats.empty:
-        scope = f" for job {job!r}" if job else ""
-        raise StoreError(f"no succeeded requests in the store{scope} to calibrate from")
-    first, last, _ = store.usage_span(since, until)
-    assert first is not None and last is not None
-    days = (last - first).days + 1
-    title = name or (f"Calibrated: {job}" if job else "Calibrated from batch usage")
-    lines = [
-        "# Calibrated by `costmodel usage calibrate` from measured batch usage,",
-        f"# {first} to {last} ({days} day{'s' if days != 1 else ''}). Token counts are means per",
-        "# request; the comments give the median (p50) and 95th percentile (p95) for what-ifs.",
-        f"name: {_yaml_scalar(title)}",
-        f"days_per_month: {_plain(days_per_month)}",
-        "workloads:",
-    ]
-    models_per_job = stats.groupby("workload")["model"].transform("count")
-    for row, models in zip(stats.itertuples(index=False), models_per_job, strict=True):
-        per_month = row.requests / days * days_per_month
-        # A job run on several models becomes one workload per model (names stay unique).
-        workload = row.workload if models == 1 else f"{row.workload} ({row.model})"
-        lines += [
-            f"  - name: {_yaml_scalar(workload)}",
-            f"    model: {_yaml_scalar(row.model)}",
-            f"    requests: {{count: {_plain(round(per_month, 2))}, per: month}}   "
-            f"# {row.requests:,} succeeded in {days} days",
-        ]
-        for key, column in (
-            ("input_tokens", "input"),
-            ("output_tokens", "output"),
-            ("cache_write_tokens", "cache_5m"),
-            ("cache_write_1h_tokens", "cache_1h"),
-            ("cache_read_tokens", "cache_read"),
-            ("web_search_requests", "web_search"),
-        ):
-            mean = getattr(row, f"{column}_mean")
-            if key not in ("input_tokens", "output_tokens") and not mean:
-                continue
-            p50, p95 = getattr(row, f"{column}_p50"), getattr(row, f"{column}_p95")
-            lines.append(
-                f"    {key}: {_plain(round(mean, 1))}   # p50 {_plain(p50)}, p95 {_plain(p95)}"
-            )
-        if row.inference_geo == "us":
-            lines.append("    inference_geo: us")
-        lines.append("    batch_share: 1.0")
-    return "\n".join(lines) + "\n"
-
-
-def _plain(value: float) -> str:
-    value = float(value)
-    return (
-        str(int(value))
-        if value.is_integer()
-        else f"{value:g}"
-        if abs(value) < 1e6
-        else f"{value:.2f}"
-    )
-
-
-def _yaml_scalar(value: Any) -> str:
-    """One YAML scalar, quoted only where YAML needs it (no document-end marker)."""
-    text = yaml.safe_dump(str(value), default_flow_style=True, width=10_000).strip()
-    return text.removesuffix("...").strip()
-
-
-# -- scenario against actuals ---------------------------------------------------------------------
-def _float_or_none(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-@dataclass(frozen=True)
-class ActualComparison:
-    """A scenario's batch plan beside measured usage for the same jobs and period."""
-
-    run: ScenarioRun
-    lines: pd.DataFrame
-    first_day: date
-    last_day: date
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def title(self) -> str:
-        return f"{self.run.scenario.name}: modelled against measured"
-
-    @property
-    def days(self) -> int:
-        return (self.last_day - self.first_day).days + 1
-
-    def csv_frame(self) -> pd.DataFrame:
-        """Modelled against measured, line by line, then a ``total`` row (contract names)."""
-        data = self.to_dict()
-        rows = [{"row": "line", **line} for line in data["lines"]]
-        rows.append({"row": "total", "workload": "", "status": "", **data["totals"]})
-        columns = ["row", *(data["lines"][0] if data["lines"] else ())]
-        return pd.DataFrame(rows, columns=list(dict.fromkeys(columns)))
-
-    def _shown(self) -> dict[str, tuple[list[Decimal | None], Decimal]]:
-        """Modelled and measured as shown (each column foots); difference = measured - modelled.
-        An unpriced line has no measured figure (None) and is no part of the measured total."""
-        out: dict[str, tuple[list[Decimal | None], Decimal]] = {}
-        for column in ("cost_modelled", "cost_actual"):
-            exact = self.lines.get(f"exact_{column.removeprefix('cost_')}")
-            parts: list[Decimal | None] = [
-                e
-                if isinstance(e, Decimal)
-                else None
-                if math.isnan(float(v))
-                else Decimal(repr(float(v)))
-                for v, e in zip(
-                    self.lines[column],
-                    exact if exact is not None else [None] * len(self.lines),
-                    strict=True,
-                )
-            ]
-            priced = [p for p in parts if p is not None]
-            total = quantize_cents(sum(priced, Decimal(0)))
-            rounded = iter(allocate_cents(priced, total))
-            out[column] = ([None if p is None else next(rounded) for p in parts], total)
-        modelled, actual = out["cost_modelled"], out["cost_actual"]
-        out["difference"] = (
-            [
-                None if a is None or m is None else a - m
-                for a, m in zip(actual[0], modelled[0], strict=True)
-            ],
-            actual[1] - modelled[1],
-        )
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        shown = self._shown()
-        return {
-            "schema": SCHEMAS["actual"],
-            "scenario": self.run.scenario.name,
-            "source": self.run.scenario.source,
-            "currency": self.run.currency,
-            "period": {
-                "first_day": self.first_day.isoformat(),
-                "last_day": self.last_day.isoformat(),
-                "days": self.days,
-            },
-            "lines": [
-                {
-                    "workload": row.workload,
-                    "status": row.status,
-                    "requests_modelled": round(float(row.requests_modelled), 2),
-                    "requests_actual": int(row.requests_actual),
-                    "cost_modelled": _float_or_none(shown["cost_modelled"][0][i]),
-                    "cost_actual": _float_or_none(shown["cost_actual"][0][i]),
-                    "difference": _float_or_none(shown["difference"][0][i]),
-                    "difference_pct": None
-                    if math.isnan(row.difference_pct)
-                    else round(row.difference_pct, 2),
-                }
-                for i, row in enumerate(self.lines.itertuples(index=False))
-            ],
-            "totals": {
-                "cost_modelled": float(shown["cost_modelled"][1]),
-                "cost_actual": float(shown["cost_actual"][1]),
-                "difference": float(shown["difference"][1]),
-            },
-            "modelled": self.run.to_dict(),
-            "notes": list(self.notes),
-        }
-
-    def sections(self) -> list[Section]:
-        frame = self.lines[
-            [
-                "workload",
-                "status",
-                "requests_modelled",
-                "requests_actual",
-                "cost_modelled",
-                "cost_actual",
-                "difference",
-                "difference_pct",
-            ]
-        ].copy()
-        shown = self._shown()
-        for column in ("cost_modelled", "cost_actual", "difference"):
-            frame[column] = ["unpriced" if v is None else v for v in shown[column][0]]
-        modelled, actual = shown["cost_modelled"][1], shown["cost_actual"][1]
-        total = {
-            "workload": "Total",
-            "status": "",
-            "requests_modelled": frame["requests_modelled"].sum(),
-            "requests_actual": frame["requests_actual"].sum(),
-            "cost_modelled": modelled,
-            "cost_actual": actual,
-            "difference": actual - modelled,
-            "difference_pct": float(100 * (actual - modelled) / modelled) if modelled else math.nan,
-        }
-        frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
-        frame.columns = [
-            "Workload",
-            "Status",
-            "Requests modelled",
-            "Requests measured",
-            "Modelled (batch plan)",
-            "Measured (billed)",
-            "Difference",
-            "Difference %",
-        ]
-        return [
-            *self.run.sections(),
-            Section(
-                f"Modelled against measured, {self.first_day} to {self.last_day} "
-                f"({self.days} days, {self.run.currency})",
-                frame,
-                money=("Modelled (batch plan)", "Measured (billed)", "Difference"),
-                percent=("Difference %",),
-                counts=("Requests modelled", "Requests measured"),
-            ),
-        ]
-
-
-def compare_with_actual(
-    scenario: Scenario,
-    store: Store,
-    *,
-    since: date | None = None,
-    until: date | None = None,
-    jobs: JobRule | None = None,
-    catalogue: Catalogue | None = None,
-    fx: Currency | None = None,
-) -> ActualComparison:
-    """The scenario's batch plan for the period beside what the store measured for its jobs.
-
-    Workloads are matched to jobs by name. The period is ``since``..``until`` (``until``
-    exclusive); by default the 30 days up to the last day with usage. The monthly model is
-    scaled to the period's length (days / ``days_per_month``).
-    """
-    catalogue = catalogue or bundled_catalogue()
-    if since is None or until is None:
-        _, last, _ = store.usage_span(None, None)
-        if last is None:
-            raise StoreError("the store holds no usage to compare with; pull or import some first")
-        until = until or last + timedelta(days=1)
-        since = since or until - timedelta(days=30)
-    run = run_scenario(scenario, catalogue, fx=fx)
-    summary = usage_summary(
-        store, by="job", since=since, until=until, jobs=jobs, catalogue=catalogue
-    )
-    rate = float(run.per_usd)
-    measured = summary.rows.set_index("key")
-    days = (until - since).days
-    scale = days / scenario.days_per_month
-    lines = []
-    exact_scale = Decimal(days) / Decimal(repr(float(scenario.days_per_month)))
-    billed = summary.exact.get("cost_billed", {})
-    for index, workload in enumerate(run.workloads.itertuples(index=False)):
-        # Exact amounts (Decimal) so that the shown figures are rounded once, from the exact.
-        exact_modelled = (
-            run.exact["cost_batch"].iloc[index] * exact_scale if run.exact is not None else None
-        )
-        modelled = float(workload.cost_batch) * scale
-        requests_modelled = float(workload.requests) * scale
-        exact_actual = None
-        if workload.name in measured.index and workload.name not in billed:
-            # Every request of the job is unpriced (a model the catalogue cannot price):
-            # "unpriced", never $0, and left out of the measured total (a note says so).
-            row = measured.loc[workload.name]
-            actual, requests_actual, status = math.nan, int(row["succeeded"]), "unpriced"
-        elif workload.name in measured.index:
-            row = measured.loc[workload.name]
-            actual = float(row["cost_billed"]) * rate
-            exact_actual = billed[workload.name] * run.per_usd
-            requests_actual = int(row["succeeded"])
-            status = "measured"
-        else:
-            actual, requests_actual, status = 0.0, 0, "no usage found"
-            exact_actual = Decimal(0)
-        lines.append(
-            {
-                "workload": workload.name,
-                "status": status,
-                "requests_modelled": requests_modelled,
-                "requests_actual": requests_actual,
-                "cost_modelled": modelled,
-                "cost_actual": actual,
-                "difference": actual - modelled,
-                "difference_pct": 100 * (actual - modelled) / modelled if modelled else math.nan,
-                "exact_modelled": exact_modelled,
-                "exact_actual": exact_actual,
-            }
-        )
-    names = set(run.workloads["name"])
-    unmodelled = [
-        f"{key} ({int(row['succeeded']):,} requests, {format_money(float(row['cost_billed']) * rate, run.currency)})"
-        for key, row in measured.iterrows()
-        if key not in names and row["succeeded"]
-    ]
-    unpriced_notes = [n for n in summary.notes if n.startswith("Unpriced")]
-    notes = (
-        *run.notes,
-        *unpriced_notes,
-        f"Measured: {summary.batches} batch(es) in the store, usage from {since} to "
-        f"{until - timedelta(days=1)}; the monthly model is scaled to those {days} days. "
-        "Workloads are matched to jobs (custom_id prefixes) by name.",
-        *([f"Measured but not in this scenario: {'; '.join(unmodelled)}."] if unmodelled else []),
-    )
-    return ActualComparison(
-        run=run,
-        lines=pd.DataFrame(lines),
-        first_day=since,
-        last_day=until - timedelta(days=1),
-        notes=tuple(notes),
-    )

@@ -156,7 +156,7 @@ class OrgSummary:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        from costmodel.core.report import SCHEMAS
+        from costmodel.core.contract import SCHEMAS
 
         def plain(record: dict[str, Any]) -> dict[str, Any]:
             return {k: float(v) if isinstance(v, Decimal) else v for k, v in record.items()}
@@ -200,7 +200,7 @@ class OrgSummary:
     def sections(self) -> list[Any]:
         import pandas as pd
 
-        from costmodel.core.report import Section
+        from costmodel.core.layouts import Section
 
         records = []
         for r in self.shown():

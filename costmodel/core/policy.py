@@ -17,7 +17,8 @@ tree, in the order :mod:`costmodel.core.assess` asks its questions:
 
 A policy is validated like a scenario, all at once, every problem located as
 ``FILE:LINE: field: what is wrong; what was expected`` with a "did you mean" for misspelt keys
-(the scenario module's YAML reader does the walking). Pure apart from :func:`load_policy`.
+(the shared YAML reader does the walking). Pure: reading policy files is
+:mod:`costmodel.adapters.policy_files`.
 """
 
 from __future__ import annotations
@@ -26,15 +27,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import time
-from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from costmodel.core.scenario import Business, _compose, _Reader
-from costmodel.errors import ScenarioError, located
+from costmodel.core.scenario import Business
+from costmodel.errors import ScenarioError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,9 +48,8 @@ __all__ = [
     "PolicyError",
     "Selector",
     "WaitTolerance",
-    "default_policy",
-    "load_policy",
-    "parse_policy",
+    "looks_like_policy",
+    "policy_from_nodes",
     "selectors_named",
 ]
 
@@ -183,7 +182,7 @@ class Policy:
 
 
 # -- reading ------------------------------------------------------------------------------------
-def _strings(reader: _Reader, node: yaml.Node, path: str, what: str) -> frozenset[str]:
+def _strings(reader: Any, node: yaml.Node, path: str, what: str) -> frozenset[str]:
     if not isinstance(node, yaml.SequenceNode):
         if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
             return frozenset()
@@ -197,7 +196,7 @@ def _strings(reader: _Reader, node: yaml.Node, path: str, what: str) -> frozense
     return frozenset(out)
 
 
-def _selector(reader: _Reader, keys: dict[str, yaml.Node], path: str) -> Selector:
+def _selector(reader: Any, keys: dict[str, yaml.Node], path: str) -> Selector:
     return Selector(
         workspaces=(
             _strings(reader, keys["workspaces"], f"{path}.workspaces", "workspace ids (wrkspc_...)")
@@ -217,7 +216,7 @@ def _selector(reader: _Reader, keys: dict[str, yaml.Node], path: str) -> Selecto
     )
 
 
-def _clock(reader: _Reader, node: yaml.Node, path: str) -> time | None:
+def _clock(reader: Any, node: yaml.Node, path: str) -> time | None:
     expected = "a time of day as HH:MM, such as 09:00"
     ok, _ = reader.scalar(node, path, expected)
     if not ok:
@@ -234,7 +233,7 @@ def _clock(reader: _Reader, node: yaml.Node, path: str) -> time | None:
         return None
 
 
-def _business_hours(reader: _Reader, node: yaml.Node) -> BusinessHours | None:
+def _business_hours(reader: Any, node: yaml.Node) -> BusinessHours | None:
     keys = reader.mapping(
         node, "business_hours", _HOURS_KEYS, what="a mapping with start, end, days and timezone"
     )
@@ -282,7 +281,7 @@ def _business_hours(reader: _Reader, node: yaml.Node) -> BusinessHours | None:
     return BusinessHours(start, end, days, timezone)
 
 
-def _tolerances(reader: _Reader, node: yaml.Node) -> tuple[WaitTolerance, ...]:
+def _tolerances(reader: Any, node: yaml.Node) -> tuple[WaitTolerance, ...]:
     path = "wait.tolerable_hours"
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
         return ()
@@ -326,7 +325,7 @@ def _tolerances(reader: _Reader, node: yaml.Node) -> tuple[WaitTolerance, ...]:
     return tuple(out)
 
 
-def _hybrid(reader: _Reader, node: yaml.Node) -> tuple[HybridRule, ...]:
+def _hybrid(reader: Any, node: yaml.Node) -> tuple[HybridRule, ...]:
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
         return ()
     if not isinstance(node, yaml.SequenceNode):
@@ -365,7 +364,7 @@ def _hybrid(reader: _Reader, node: yaml.Node) -> tuple[HybridRule, ...]:
     return tuple(rules)
 
 
-def _business(reader: _Reader, node: yaml.Node) -> Business | None:
+def _business(reader: Any, node: yaml.Node) -> Business | None:
     keys = reader.mapping(
         node, "business", _BUSINESS_KEYS, ("revenue",), what="a mapping with revenue and other_cogs"
     )
@@ -402,31 +401,9 @@ def _business(reader: _Reader, node: yaml.Node) -> Business | None:
     return Business(revenue, other, customers)
 
 
-def parse_policy(text: str, source: str = "<string>") -> Policy:
-    """Parse and validate policy YAML, reporting every problem at once (:class:`PolicyError`)."""
-    if not text.strip():
-        raise PolicyError(
-            located(
-                "empty file; expected a policy mapping (see default-policy.yaml)",
-                file=source,
-                line=1,
-            )
-        )
-    try:
-        root, loader = _compose(text, source)
-    except ScenarioError as exc:
-        raise PolicyError(exc.problems) from None
-    reader = _Reader(source, loader)
-    try:
-        policy = _policy(reader, root)
-    finally:
-        loader.dispose()
-    if reader.problems or policy is None:
-        raise PolicyError(reader.problems or [located("invalid policy", file=source)])
-    return policy
-
-
-def _policy(reader: _Reader, root: yaml.Node) -> Policy | None:
+def policy_from_nodes(reader: Any, root: yaml.Node) -> Policy | None:
+    """The policy a composed YAML tree describes, or None with its problems in ``reader`` (a
+    :class:`costmodel.adapters.yaml_reader._Reader`). Pure: the caller composed the text."""
     keys = reader.mapping(root, "", _TOP_KEYS, what="a policy mapping (see default-policy.yaml)")
     if keys is None:
         return None
@@ -502,21 +479,6 @@ def _policy(reader: _Reader, root: yaml.Node) -> Policy | None:
     if reader.problems or any(v is None for k, v in changes.items() if k != "business"):
         return None
     return replace(policy, **changes)  # type: ignore[arg-type]
-
-
-def load_policy(path: str | Path) -> Policy:
-    """Read and validate a policy file (through the one reader every user file goes through:
-    regular files only, size-limited, UTF-8)."""
-    from costmodel.adapters.user_files import read_text
-
-    text = read_text(path, kind="policy file", error=PolicyError)
-    return parse_policy(text, str(path))
-
-
-def default_policy() -> Policy:
-    """The bundled policy: the source article's decision tree."""
-    text = resources.files("costmodel").joinpath("data/default-policy.yaml").read_text("utf-8")
-    return parse_policy(text, "costmodel/data/default-policy.yaml")
 
 
 def selectors_named(policy: Policy) -> Sequence[str]:

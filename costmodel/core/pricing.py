@@ -377,13 +377,18 @@ def _entry_index(
     day_numbers = (
         usage["date"].to_numpy(dtype="datetime64[D]").astype(np.int64) if has_dates else None
     )
-    default_day = on or date.today()
+    default_day = on
+    if day_numbers is None and default_day is None:
+        raise PricingError(
+            f"{context}no pricing day: the usage has no date column and no day was given (on=)"
+        )
     entry_of_code = np.full(len(names), -1, dtype=np.int64)
     for code, model_id in model_ids.items():
         model = catalogue.models[model_id]
         base = len(entries)
         entries.extend((model_id, entry) for entry in model.prices)
         if day_numbers is None:
+            assert default_day is not None  # checked above, before any row is priced
             entry = model.price_on(default_day)  # raises UnpricedError for a day before any price
             entry_of_code[code] = base + model.prices.index(entry)
             continue
@@ -443,14 +448,16 @@ def price_usage(
 ) -> PricedUsage:
     """Price every row of a usage frame (see :mod:`costmodel.core.usage`).
 
-    ``on`` is the pricing day for rows without a ``date`` column (default: today). ``context``
+    ``on`` is the pricing day for rows without a ``date`` column (required then: the core never
+    reads the clock). ``context``
     prefixes error messages (for example the scenario file and workload).
 
-    >>> from costmodel.core.catalogue import bundled_catalogue
+    >>> from datetime import date
+    >>> from costmodel.adapters.catalogue_files import bundled_catalogue
     >>> from costmodel.core.usage import usage_frame
     >>> frame = usage_frame([{"model": "claude-3-5-sonnet", "requests": 500,
     ...                       "input_tokens": 15_000, "output_tokens": 800, "tier": "batch"}])
-    >>> round(price_usage(frame, bundled_catalogue()).total, 2)
+    >>> round(price_usage(frame, bundled_catalogue(), on=date(2026, 12, 1)).total, 2)
     14.25
     """
     if validate:

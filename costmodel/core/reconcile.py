@@ -147,7 +147,7 @@ def exact_cost(
     Web searches are priced at the catalogue's fee (halved for batch only if
     ``rules.batch.discounts_web_search``), without the geo multiplier, as the engine does.
 
-    >>> from costmodel.core.catalogue import bundled_catalogue
+    >>> from costmodel.adapters.catalogue_files import bundled_catalogue
     >>> cost = exact_cost(bundled_catalogue(), "claude-3-5-sonnet", date(2026, 11, 1), "batch",
     ...                   TokenCounts(input_tokens=7_500_000, output_tokens=400_000))
     >>> cost.total
@@ -311,7 +311,7 @@ class Reconciliation:
         def plain(value: Any) -> Any:
             return float(value) if isinstance(value, Decimal) else value
 
-        from costmodel.core.report import SCHEMAS
+        from costmodel.core.contract import SCHEMAS
 
         totals = self.totals()
         return {
@@ -342,7 +342,7 @@ class Reconciliation:
     def sections(self) -> list[Any]:
         import pandas as pd
 
-        from costmodel.core.report import Section
+        from costmodel.core.layouts import Section
 
         frame = pd.DataFrame(
             [

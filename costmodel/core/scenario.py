@@ -4,43 +4,30 @@ A scenario names its workloads (model, monthly volume, tokens per request) and, 
 business around them (revenue, other costs of goods sold, customers). It is an *assumption*,
 not a measurement; every figure computed from it should name the file it came from.
 
-``scenarios/reference.yaml`` documents every key by example. Loading validates the whole file
-in one pass and raises :class:`~costmodel.errors.ScenarioError` with every problem found, each
-located as ``FILE:LINE: field.path: what is wrong; what was expected``. Line numbers come from
-the YAML node tree, so an unknown key or a bad value points at its own line.
-
-Files are read in two places only: :func:`load_scenario` reads the scenario, and when a
-scenario names a price file and no catalogue is passed, :func:`parse_scenario` reads that file
-to know its private models. Everything else here is pure.
+This module is the schema: the model (:class:`Scenario` and its parts), the validation of a
+composed YAML tree (:func:`scenario_from_nodes`; ``scenarios/reference.yaml`` documents every
+key by example), and the YAML writer (:func:`scenario_to_yaml`). Every problem is collected and
+located as ``FILE:LINE: field.path: what is wrong; what was expected``. Reading files is
+:mod:`costmodel.adapters.scenario_files`; planning a scenario as usage,
+:mod:`costmodel.core.planning`. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final
 
-import pandas as pd
 import yaml
 
-from costmodel.adapters.user_files import (
-    BoundedLoader,
-    compose_yaml,
-    read_text,
-    shown_key,
-    shown_value,
-)
 from costmodel.core import uncertainty
-from costmodel.core.catalogue import Catalogue, bundled_catalogue, load_price_file
+from costmodel.core.catalogue import Catalogue
 from costmodel.core.money import check_currency_code
-from costmodel.core.usage import USAGE_COLUMNS, usage_frame
-from costmodel.errors import CostModelError, ScenarioError, UnknownModelError, located
+from costmodel.errors import ScenarioError, UnknownModelError
 
 __all__ = [
     "INFERENCE_GEOS",
@@ -52,11 +39,11 @@ __all__ = [
     "Scenario",
     "Volume",
     "Workload",
-    "load_scenario",
-    "parse_scenario",
+    "prices_path",
+    "pricing_day",
+    "scenario_from_nodes",
     "scenario_to_dict",
     "scenario_to_yaml",
-    "usage_for_plan",
 ]
 
 PERIODS: Final = ("day", "week", "month", "year")
@@ -217,6 +204,7 @@ class Scenario:
     def with_workload(self, index: int, **changes: Any) -> Scenario:
         """This scenario with one workload changed, for what-ifs.
 
+        >>> from costmodel.adapters.scenario_files import parse_scenario
         >>> s = parse_scenario("name: s\\nworkloads: [{name: w, model: claude-sonnet-4-5, "
         ...                    "requests: 10, input_tokens: 1, output_tokens: 1}]")
         >>> s.with_workload(0, batch_share=0.5).workloads[0].batch_share
@@ -227,278 +215,44 @@ class Scenario:
         return replace(self, workloads=tuple(workloads))
 
 
-# -- reading YAML with line numbers -------------------------------------------------------------
-def _kind(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    return "a value"
+def prices_path(written: str, base_dir: Path | None) -> str:
+    """A scenario's ``prices`` path as written, resolved from the scenario file's folder."""
+    path = Path(written).expanduser()
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    return str(path)
 
 
-class _Reader:
-    """Walks the YAML node tree, converting values and collecting located problems."""
+def pricing_day(scenario: Scenario, on: date | None) -> date:
+    """The day a scenario is priced at: ``on``, else its own ``price_date``.
 
-    def __init__(self, source: str, loader: BoundedLoader) -> None:
-        self.source = source
-        self.loader = loader
-        self._problems: list[tuple[int, int, str]] = []
-        # The key each mapping value was given under (by node id), to point at `business:`
-        # rather than at the first line inside it when one of its keys is missing.
-        self._key_of: dict[int, yaml.Node] = {}
-
-    # problems
-    def problem(self, node: yaml.Node | None, path: str, message: str) -> None:
-        line = node.start_mark.line + 1 if node is not None else None
-        text = located(message, file=self.source, line=line, field=path)
-        self._problems.append((line or 0, len(self._problems), text))
-
-    @property
-    def problems(self) -> list[str]:
-        # In file order, which is how people read and fix them.
-        return [text for _, _, text in sorted(self._problems)]
-
-    # values
-    def scalar(self, node: yaml.Node, path: str, expected: str) -> tuple[bool, Any]:
-        """The Python value of a scalar node; (False, None) once a problem is reported."""
-        if not isinstance(node, yaml.ScalarNode):
-            self.problem(node, path, f"got {_kind(node)}; expected {expected}")
-            return False, None
-        try:
-            return True, self.loader.construct_object(node, deep=True)
-        except (yaml.YAMLError, ArithmeticError, LookupError, ValueError, TypeError) as exc:
-            # A date such as 2024-13-45, an unsafe tag or a tag without a value (`!!int` alone
-            # raises IndexError inside PyYAML): report it and keep walking.
-            detail = getattr(exc, "problem", None) or str(exc)
-            self.problem(
-                node,
-                path,
-                f"cannot read {shown_value(node.value)} ({str(detail)[:80]}); expected {expected}",
-            )
-            return False, None
-
-    def shown(self, node: yaml.Node) -> str:
-        if not isinstance(node, yaml.ScalarNode):
-            return _kind(node)
-        if node.tag == "tag:yaml.org,2002:null":
-            return "nothing"
-        # Quoted short: the value may be anything the file holds.
-        if node.tag == "tag:yaml.org,2002:str":
-            return shown_value(node.value)
-        plain = len(node.value) <= 40 and node.value.isprintable()
-        return node.value if plain else shown_value(node.value)
-
-    def mapping(
-        self,
-        node: yaml.Node,
-        path: str,
-        allowed: Sequence[str],
-        required: Sequence[str] = (),
-        *,
-        what: str,
-    ) -> dict[str, yaml.Node] | None:
-        """The keys of a mapping node, after reporting unknown, duplicate and missing keys."""
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(node, path, f"got {self.shown(node)}; expected {what}")
-            return None
-        seen: dict[str, yaml.Node] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = str(key_node.value)
-            if key in seen:
-                line = seen[key].start_mark.line + 1
-                self.problem(
-                    key_node,
-                    _key_path(path, key),
-                    f"duplicate key (first given on line {line}); expected each key once",
-                )
-            seen[key] = key_node
-        try:
-            # Resolve YAML merge keys (<<: *defaults) so shared workload defaults work.
-            self.loader.flatten_mapping(node)
-        except yaml.YAMLError as exc:
-            self.problem(
-                node,
-                path,
-                f"cannot merge: {getattr(exc, 'problem', exc)}; expected '<<' to name a mapping",
-            )
-            return None
-        found: dict[str, yaml.Node] = {}
-        suggested: set[str] = set()
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.problem(key_node, path, f"got {_kind(key_node)} as a key; expected a key name")
-                continue
-            key = str(key_node.value)
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                suggested.update(close)
-                # A key that is not a key name is the file's content: say where, not what.
-                said = f"unknown key {shown_key(key)}" if shown_key(key) else "an unknown key"
-                self.problem(
-                    key_node,
-                    _key_path(path, key),
-                    f"{said}; {hint}expected one of {', '.join(allowed)}",
-                )
-                continue
-            found[key] = value_node
-            self._key_of[id(value_node)] = key_node
-        for key in required:
-            # A misspelt required key is one mistake: its "did you mean" already says so.
-            if key not in found and key not in suggested:
-                self.problem(
-                    self._key_of.get(id(node), node),
-                    _join(path, key),
-                    f"missing; expected {key!r} in {path or 'the scenario'}",
-                )
-        return found
-
-    def number(
-        self,
-        node: yaml.Node,
-        path: str,
-        *,
-        expected: str,
-        low: float = 0.0,
-        high: float | None = None,
-        low_open: bool = False,
-    ) -> float | None:
-        ok, value = self.scalar(node, path, expected)
-        if not ok:
-            return None
-        number: float | None = None
-        if isinstance(value, bool):
-            pass  # true/false/yes/no are booleans in YAML, never counts
-        elif isinstance(value, int | float):
-            number = float(value)
-        elif isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
-            number = float(value.strip().replace("_", ""))
-        if number is None or not math.isfinite(number):
-            self.problem(node, path, f"got {self.shown(node)}; expected {expected}")
-            return None
-        too_low = number <= low if low_open else number < low
-        if too_low or (high is not None and number > high):
-            self.problem(node, path, f"got {self.shown(node)}; expected {expected}")
-            return None
-        return number
-
-    def text(
-        self, node: yaml.Node, path: str, *, expected: str, empty_ok: bool = False
-    ) -> str | None:
-        ok, value = self.scalar(node, path, expected)
-        if not ok:
-            return None
-        if value is None or not str(node.value).strip():
-            if not empty_ok:
-                self.problem(node, path, f"got nothing; expected {expected}")
-            return None
-        # The text as written: a name such as 2025 or yes stays that text, not a number or bool.
-        return str(node.value)
-
-    def choice(self, node: yaml.Node, path: str, choices: Sequence[str]) -> str | None:
-        expected = f"one of {', '.join(choices)}"
-        chosen = self.text(node, path, expected=expected)
-        if chosen is None:
-            return None
-        if chosen not in choices:
-            close = difflib.get_close_matches(chosen.lower(), choices, n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            self.problem(node, path, f"got {chosen!r}; {hint}expected {expected}")
-            return None
-        return chosen
-
-    def day(self, node: yaml.Node, path: str) -> date | None:
-        expected = "a date as YYYY-MM-DD"
-        ok, value = self.scalar(node, path, expected)
-        if not ok:
-            return None
-        if isinstance(value, date) and not isinstance(value, datetime):
-            return value
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        self.problem(node, path, f"got {self.shown(node)}; expected {expected}")
-        return None
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _key_path(path: str, key: str) -> str:
-    """The field path of a key from the file: the key only when it reads as a key name."""
-    return _join(path, key) if shown_key(key) else path
-
-
-# -- parsing ------------------------------------------------------------------------------------
-def _compose(text: str, source: str) -> tuple[yaml.Node, BoundedLoader]:
-    # The shared reader's limits (nesting, aliases) hold here too: a scenario reaches this
-    # from a file, a dashboard upload or a string.
-    node, loader = compose_yaml(text, source, error=ScenarioError)
-    # A document of only `---` is an empty scalar: as empty as a file with nothing in it.
-    if node is None or (node.tag == "tag:yaml.org,2002:null" and not node.value):
-        loader.dispose()
-        raise ScenarioError(
-            located(
-                "empty file; expected a mapping with at least name and workloads",
-                file=source,
-                line=1,
-            )
-        )
-    return node, loader
-
-
-def parse_scenario(
-    text: str,
-    source: str = "<string>",
-    *,
-    base_dir: Path | None = None,
-    catalogue: Catalogue | None = None,
-) -> Scenario:
-    """Parse and validate scenario YAML, reporting every problem at once.
-
-    ``source`` names the text in messages; ``base_dir`` is where a relative ``prices`` path is
-    resolved from (the scenario file's folder). Model names are checked against ``catalogue``;
-    by default the bundled one, with the scenario's own price file laid over it if it names one.
-
-    >>> s = parse_scenario('''
-    ... name: claims
-    ... workloads:
-    ...   - {name: triage, model: claude-3-5-sonnet, requests: 50000,
-    ...      input_tokens: 2000, output_tokens: 150}
-    ... ''')
-    >>> s.workloads[0].requests
-    Volume(count=50000.0, per='month')
+    The core never reads the clock: a shell passes today when the user names no day.
     """
-    root, loader = _compose(text, source)
-    reader = _Reader(source, loader)
-    try:
-        scenario = _scenario(reader, root, base_dir, catalogue)
-    except RecursionError as exc:  # an alias that contains itself, such as a: &x {<<: *x}
+    day = on or scenario.price_date
+    if day is None:
         raise ScenarioError(
-            located(
-                "invalid YAML: an alias refers to itself; expected plain nested values", file=source
-            )
-        ) from exc
-    finally:
-        loader.dispose()
-    if reader.problems or scenario is None:
-        raise ScenarioError(reader.problems or [located("invalid scenario", file=source)])
-    return scenario
+            f"{scenario.source}: no pricing day; expected price_date in the scenario or a day "
+            "passed with it (--on)"
+        )
+    return day
 
 
-def _scenario(
-    reader: _Reader, root: yaml.Node, base_dir: Path | None, catalogue: Catalogue | None
+# -- validating a composed YAML tree -------------------------------------------------------------
+def scenario_from_nodes(
+    reader: Any, root: yaml.Node, *, base_dir: Path | None, catalogue: Catalogue | None
 ) -> Scenario | None:
+    """The scenario a composed YAML tree describes, or None with its problems in ``reader``.
+
+    ``reader`` is a :class:`costmodel.adapters.yaml_reader._Reader` over the tree; model names
+    are checked against ``catalogue`` (None: not checked, when the scenario's own price file
+    could not be used and the reader already holds that problem). Pure: the caller composed the
+    text and loaded any price file.
+    """
     if not isinstance(root, yaml.MappingNode):
         reader.problem(
             root,
             "",
-            f"the top level is {_kind(root)}; expected a mapping with at least name and workloads",
+            f"the top level is {reader.kind(root)}; expected a mapping with at least name and workloads",
         )
         return None
     written = [str(key.value) for key, _ in root.value if isinstance(key, yaml.ScalarNode)]
@@ -537,22 +291,13 @@ def _scenario(
     price_date = reader.day(keys["price_date"], "price_date") if "price_date" in keys else None
 
     prices: str | None = None
-    models_from = catalogue
     if "prices" in keys:
         written = reader.text(keys["prices"], "prices", expected="the path of a price file")
         if written is not None:
-            path = Path(written).expanduser()
-            if base_dir is not None and not path.is_absolute():
-                path = base_dir / path
-            prices = str(path)
-            if catalogue is None:
-                models_from = _price_file_catalogue(reader, keys["prices"], prices)
-    elif catalogue is None:
-        models_from = bundled_catalogue()
-
+            prices = prices_path(written, base_dir)
     workloads: list[Workload] = []
     if "workloads" in keys:
-        workloads = _workloads(reader, keys["workloads"], models_from)
+        workloads = _workloads(reader, keys["workloads"], catalogue)
     if name is None or days_per_month is None or reader.problems:
         return None
     return Scenario(
@@ -568,22 +313,7 @@ def _scenario(
     )
 
 
-def _price_file_catalogue(reader: _Reader, node: yaml.Node, path: str) -> Catalogue | None:
-    """The bundled catalogue with the scenario's price file over it; None if that fails."""
-    try:
-        return load_price_file(path, bundled_catalogue())
-    except (CostModelError, OSError) as exc:
-        # Without the price file its private models are unknown: skip model checks then.
-        reader.problem(
-            node,
-            "prices",
-            f"cannot use the price file: {exc}; expected a readable "
-            "price file (see the README, 'Your own prices')",
-        )
-        return None
-
-
-def _business(reader: _Reader, node: yaml.Node) -> Business | None:
+def _business(reader: Any, node: yaml.Node) -> Business | None:
     keys = reader.mapping(
         node,
         "business",
@@ -625,7 +355,7 @@ def _business(reader: _Reader, node: yaml.Node) -> Business | None:
     return Business(revenue, other_cogs, customers)
 
 
-def _currency(reader: _Reader, node: yaml.Node) -> Currency | None:
+def _currency(reader: Any, node: yaml.Node) -> Currency | None:
     keys = reader.mapping(
         node,
         "currency",
@@ -658,7 +388,7 @@ def _currency(reader: _Reader, node: yaml.Node) -> Currency | None:
     return Currency(code.upper(), per_usd, as_of, source)
 
 
-def _rate(reader: _Reader, node: yaml.Node) -> Decimal | None:
+def _rate(reader: Any, node: yaml.Node) -> Decimal | None:
     expected = "how many units of the currency one US dollar buys, above 0"
     if reader.number(node, "currency.per_usd", low_open=True, expected=expected) is None:
         return None
@@ -677,7 +407,7 @@ def _rate(reader: _Reader, node: yaml.Node) -> Decimal | None:
     return rate
 
 
-def _workloads(reader: _Reader, node: yaml.Node, catalogue: Catalogue | None) -> list[Workload]:
+def _workloads(reader: Any, node: yaml.Node, catalogue: Catalogue | None) -> list[Workload]:
     if not isinstance(node, yaml.SequenceNode) or not node.value:
         shown = "an empty list" if isinstance(node, yaml.SequenceNode) else reader.shown(node)
         reader.problem(
@@ -717,7 +447,7 @@ def _key_value(node: yaml.Node, key: str) -> yaml.Node | None:
 
 
 def _workload(
-    reader: _Reader, node: yaml.Node, path: str, catalogue: Catalogue | None
+    reader: Any, node: yaml.Node, path: str, catalogue: Catalogue | None
 ) -> Workload | None:
     keys = reader.mapping(
         node,
@@ -784,7 +514,7 @@ def _workload(
     )
 
 
-def _model(reader: _Reader, node: yaml.Node, path: str, catalogue: Catalogue | None) -> str | None:
+def _model(reader: Any, node: yaml.Node, path: str, catalogue: Catalogue | None) -> str | None:
     model = reader.text(node, path, expected="a model id such as claude-sonnet-4-5")
     if model is None or catalogue is None:
         return model
@@ -802,7 +532,7 @@ def _model(reader: _Reader, node: yaml.Node, path: str, catalogue: Catalogue | N
     return model
 
 
-def _volume(reader: _Reader, node: yaml.Node, path: str) -> Volume | None:
+def _volume(reader: Any, node: yaml.Node, path: str) -> Volume | None:
     expected = "a number of requests, 0 or more"
     if isinstance(node, yaml.ScalarNode):
         # A bare number is a monthly volume: `requests: 50000`.
@@ -828,7 +558,7 @@ def _volume(reader: _Reader, node: yaml.Node, path: str) -> Volume | None:
     return _bounded_volume(reader, keys["count"], f"{path}.count", Volume(count, per))
 
 
-def _bounded_volume(reader: _Reader, node: yaml.Node, path: str, volume: Volume) -> Volume | None:
+def _bounded_volume(reader: Any, node: yaml.Node, path: str, volume: Volume) -> Volume | None:
     # Per month at the longest month a scenario can set (days_per_month is at most 31).
     if volume.per_month(31) > MAX_REQUESTS_PER_MONTH:
         reader.problem(
@@ -841,7 +571,7 @@ def _bounded_volume(reader: _Reader, node: yaml.Node, path: str, volume: Volume)
     return volume
 
 
-def _batch_share(reader: _Reader, node: yaml.Node, path: str) -> float | None:
+def _batch_share(reader: Any, node: yaml.Node, path: str) -> float | None:
     expected = "a share from 0 to 1 (0 keeps every request synchronous, 1 sends all to batch)"
     share = reader.number(node, path, expected=expected)
     if share is not None and share > 1:
@@ -849,12 +579,6 @@ def _batch_share(reader: _Reader, node: yaml.Node, path: str) -> float | None:
         reader.problem(node, path, f"got {node.value}{hint}; expected {expected}")
         return None
     return share
-
-
-def load_scenario(path: str | Path, *, catalogue: Catalogue | None = None) -> Scenario:
-    """Read and validate a scenario file; every problem is reported in one ScenarioError."""
-    text = read_text(path, kind="scenario YAML file", error=ScenarioError)
-    return parse_scenario(text, str(path), base_dir=Path(path).parent, catalogue=catalogue)
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -923,54 +647,3 @@ def _workload_to_dict(w: Workload) -> dict[str, Any]:
 def scenario_to_yaml(s: Scenario) -> str:
     """The scenario as YAML that :func:`parse_scenario` reads back to an equal scenario."""
     return yaml.safe_dump(scenario_to_dict(s), sort_keys=False, allow_unicode=True, width=100)
-
-
-# -- usage --------------------------------------------------------------------------------------
-def usage_for_plan(s: Scenario, plan: str) -> pd.DataFrame:
-    """A monthly usage frame (see :mod:`costmodel.core.usage`) for the ``sync`` or ``batch`` plan.
-
-    ``sync`` has one standard-tier row per workload. ``batch`` has two rows per workload, always
-    in this order: the ``batch`` row with ``batch_share`` of the requests, then the ``standard``
-    row with the rest (kept even at zero requests, so row ``2*i`` and ``2*i+1`` are workload
-    ``i``). ``requests`` is the monthly volume and a ``workload`` column names the workload.
-    There is no ``date`` column: price with ``price_usage(..., on=s.price_date)``, so that a
-    caller can still choose another day.
-
-    >>> s = parse_scenario("name: s\\nworkloads: [{name: w, model: claude-sonnet-4-5, "
-    ...                    "requests: 100, input_tokens: 10, output_tokens: 1, batch_share: 0.25}]")
-    >>> usage_for_plan(s, "batch")[["workload", "tier", "requests"]].values.tolist()
-    [['w', 'batch', 25.0], ['w', 'standard', 75.0]]
-    """
-    if plan not in PLANS:
-        raise ScenarioError(f"plan: unknown plan {plan!r}; expected one of {', '.join(PLANS)}")
-    uncertainty.check_resolved(s)  # a from_store count is NaN until the store is read
-    rows: list[dict[str, object]] = []
-    for w in s.workloads:
-        monthly = w.requests.per_month(s.days_per_month)
-        for tier, share in _tier_shares(w, plan):
-            rows.append(
-                {
-                    "workload": w.name,
-                    "model": w.model,
-                    "requests": monthly * share,
-                    "input_tokens": w.input_tokens,
-                    "output_tokens": w.output_tokens,
-                    "cache_write_5m_tokens": w.cache_write_tokens,
-                    "cache_write_1h_tokens": w.cache_write_1h_tokens,
-                    "cache_read_tokens": w.cache_read_tokens,
-                    "web_search_requests": w.web_search_requests,
-                    "code_execution_hours": w.code_execution_hours,
-                    "tier": tier,
-                    "inference_geo": w.inference_geo,
-                    "speed": "standard",
-                }
-            )
-    # Columns named even when there are no rows, so an empty scenario still validates.
-    columns = ["workload", *USAGE_COLUMNS, "code_execution_hours"]
-    return usage_frame(pd.DataFrame(rows, columns=columns))
-
-
-def _tier_shares(w: Workload, plan: str) -> tuple[tuple[str, float], ...]:
-    if plan == "sync":
-        return (("standard", 1.0),)
-    return (("batch", w.batch_share), ("standard", 1.0 - w.batch_share))

@@ -461,7 +461,7 @@ class Simulation:
         return pd.DataFrame(rows, columns=["figure", "p10", "p50", "p90", "mean", "point"])
 
     def sections(self) -> list[Any]:
-        from costmodel.core.report import Section
+        from costmodel.core.layouts import Section
 
         rows = []
         for name, values in self.figures.items():
@@ -510,8 +510,8 @@ class Simulation:
 
 def _mixed_section(title: str, frame: pd.DataFrame, money_rows: np.ndarray, currency: str) -> Any:
     """Money rows and margin rows in one table: cells formatted here, aligned as figures."""
+    from costmodel.core.layouts import Section
     from costmodel.core.money import format_money, format_percent, format_points
-    from costmodel.core.report import Section
 
     shown = frame.astype(object)
     for column in ("P10", "P50", "P90", "Mean", "Point"):
@@ -684,10 +684,10 @@ def parameter_tornado(
     the same seed so that only the parameter differs. Parameters: each lognormal count's
     level (every quantile scaled) and spread (sigma, with the mean held), and each given
     deadline miss share. Only the workload a parameter belongs to is priced again. Columns as
-    :data:`costmodel.core.margin.SENSITIVITY_COLUMNS`, largest swing first; ``attrs`` carry what
+    :data:`costmodel.core.analysis.SENSITIVITY_COLUMNS`, largest swing first; ``attrs`` carry what
     :func:`costmodel.shells.charts.tornado_chart` reads.
     """
-    from costmodel.core.margin import SENSITIVITY_COLUMNS
+    from costmodel.core.analysis import SENSITIVITY_COLUMNS
 
     draws, seed = check_draws(draws, seed)
     inputs = inputs or StoreInputs()

@@ -208,7 +208,7 @@ def read_workload_ranges(
 ) -> tuple[WorkloadRanges | None, dict[str, float | None]]:
     """A workload's uncertain forms, and the point value of each token key written as one.
 
-    ``reader`` is :class:`costmodel.core.scenario._Reader` (problems are reported on it, located).
+    ``reader`` is :class:`costmodel.adapters.yaml_reader._Reader` (problems are reported on it, located).
     The point value is the distribution's mean; NaN for ``from_store`` until the store is read
     (:func:`with_store_means`); None where the form had a problem.
     """
@@ -517,7 +517,7 @@ def needs_store(scenario: Any) -> bool:
 def read_store_inputs(scenario: Any, store: Any, jobs: Any, *, seed: int = 0) -> StoreInputs:
     """Read the stored samples and turnaround a scenario asks for; one located line per gap.
 
-    ``store`` is a :class:`costmodel.adapters.store.Store`, ``jobs`` a :class:`costmodel.core.measured.JobRule`.
+    ``store`` is a :class:`costmodel.adapters.store.Store`, ``jobs`` a :class:`costmodel.core.jobs.JobRule`.
     A job's sample is a seeded reservoir of at most :data:`STORE_SAMPLE_ROWS` succeeded
     requests, so memory stays bounded however much is stored.
     """

@@ -1,6 +1,6 @@
 """Plotly figures for the dashboard and the notebooks. No Streamlit, and no figures of its own.
 
-Each builder takes a result (a :class:`~costmodel.core.report.ScenarioRun`, a frame from
+Each builder takes a result (a :class:`~costmodel.core.results.ScenarioRun`, a frame from
 :mod:`costmodel.core.analysis` or from the usage store) and returns a ``plotly.graph_objects.Figure``
 with a title, labelled axes, money formatted in the result's currency (``$,.2f`` for dollars,
 the currency's symbol or code otherwise) on the axes and in the hover text, and the legend

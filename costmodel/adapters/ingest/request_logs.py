@@ -52,8 +52,9 @@ from typing import Any, Final
 
 import pandas as pd
 
+from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.adapters.user_files import check_regular_file
-from costmodel.core.catalogue import Catalogue, bundled_catalogue
+from costmodel.core.catalogue import Catalogue
 from costmodel.errors import IngestError, UnknownModelError, located
 
 __all__ = [

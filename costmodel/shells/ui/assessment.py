@@ -98,9 +98,9 @@ def _open_in_explorer(assessment: Any) -> None:
 
 
 def render() -> None:
+    from costmodel.adapters.catalogue_files import bundled_catalogue
+    from costmodel.adapters.policy_files import default_policy
     from costmodel.core.assess import assess, candidates_from_org, proposed_scenario_yaml
-    from costmodel.core.catalogue import bundled_catalogue
-    from costmodel.core.policy import default_policy
     from costmodel.shells.org_charts import assessment_savings_chart
 
     st.title("Assessment")

@@ -16,16 +16,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from costmodel.adapters.catalogue_files import catalogue_for
 from costmodel.adapters.store import open_store
 from costmodel.core.catalogue import Catalogue
-from costmodel.core.measured import (
-    ActualComparison,
-    UsageSummary,
-    compare_with_actual,
-    daily_costs,
-    usage_summary,
-)
-from costmodel.core.report import ScenarioRun, catalogue_for, run_scenario
+from costmodel.core.comparison import ActualComparison, compare_with_actual
+from costmodel.core.measured import UsageSummary, daily_costs, usage_summary
+from costmodel.core.report import run_scenario
+from costmodel.core.results import ScenarioRun
 from costmodel.core.scenario import Scenario
 from costmodel.shells.ui import services
 
@@ -68,24 +65,29 @@ def _catalogue_key(cat: Catalogue) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _explored(
-    scenario_key: str, catalogue_key: str, _scenario: Scenario, _cat: Any
+    scenario_key: str, catalogue_key: str, on: date, _scenario: Scenario, _cat: Any
 ) -> services.Explored:
-    return services.explore(_scenario, _cat)
+    return services.explore(_scenario, _cat, on=on)
 
 
 def explore(scenario: Scenario, cat: Catalogue) -> services.Explored:
     """The cached :func:`services.explore` for this exact scenario and catalogue."""
-    return _explored(repr(scenario), _catalogue_key(cat), scenario, cat)
+    on = services.pricing_day(scenario)
+    return _explored(repr(scenario), _catalogue_key(cat), on, scenario, cat)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _run(scenario_key: str, catalogue_key: str, _scenario: Scenario, _cat: Any) -> ScenarioRun:
-    return run_scenario(_scenario, _cat)
+def _run(
+    scenario_key: str, catalogue_key: str, on: date, _scenario: Scenario, _cat: Any
+) -> ScenarioRun:
+    return run_scenario(_scenario, _cat, on=on)
 
 
 def run(scenario: Scenario, cat: Catalogue) -> ScenarioRun:
-    """The cached :func:`~costmodel.core.report.run_scenario` for this scenario and catalogue."""
-    return _run(repr(scenario), _catalogue_key(cat), scenario, cat)
+    """The cached :func:`~costmodel.core.report.run_scenario` for this scenario and catalogue,
+    priced on the scenario's ``price_date``, else today (part of the key: a new day reprices)."""
+    on = services.pricing_day(scenario)
+    return _run(repr(scenario), _catalogue_key(cat), on, scenario, cat)
 
 
 # -- measured usage: read once per store state ----------------------------------------------

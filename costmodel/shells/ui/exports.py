@@ -7,7 +7,7 @@ import re
 import streamlit as st
 
 from costmodel.adapters.render import render as render_result
-from costmodel.core.report import ScenarioRun
+from costmodel.core.results import ScenarioRun
 from costmodel.core.scenario import Scenario, scenario_to_yaml
 
 __all__ = ["render", "slug"]

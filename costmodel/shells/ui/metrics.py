@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from costmodel.core.report import ScenarioRun
+from costmodel.core.results import ScenarioRun
 from costmodel.shells.ui import services
 
 __all__ = ["card_width_px", "render", "render_headlines"]

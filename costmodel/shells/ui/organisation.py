@@ -124,7 +124,7 @@ def _period(source: OrgSource, prefix: str) -> tuple[date, date] | None:
 
 
 def _reconciliation(report: Any) -> None:
-    from costmodel.core.catalogue import bundled_catalogue
+    from costmodel.adapters.catalogue_files import bundled_catalogue
     from costmodel.core.reconcile import reconcile, reconciliation_rows
 
     st.subheader("Reconciliation with the report")
@@ -159,7 +159,7 @@ def _reconciliation(report: Any) -> None:
 
 
 def render() -> None:
-    from costmodel.core.catalogue import bundled_catalogue
+    from costmodel.adapters.catalogue_files import bundled_catalogue
     from costmodel.core.org_summary import org_summary, request_mix
     from costmodel.shells.org_charts import org_spend_chart, request_mix_chart
 

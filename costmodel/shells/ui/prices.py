@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from costmodel.core.report import price_list
@@ -13,7 +15,7 @@ __all__ = ["render"]
 def render() -> None:
     st.title("Prices")
     catalogue = cache.catalogue(None, *price_override.current())
-    prices = price_list(catalogue)
+    prices = price_list(catalogue, on=date.today())  # the shell reads the clock
     st.markdown(
         f"**Catalogue checked {catalogue.checked.isoformat()}** · list prices in force on "
         f"{prices.on.isoformat()}, in USD per million tokens. Every rate names its source."

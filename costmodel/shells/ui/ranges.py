@@ -66,7 +66,7 @@ def _computed(
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _store_inputs(key: str, _scenario: Any, stamp: tuple[int, int]) -> Any:
     from costmodel.adapters.store import open_store
-    from costmodel.core.measured import JobRule
+    from costmodel.core.jobs import JobRule
 
     path = _store_path()
     if not path.exists():

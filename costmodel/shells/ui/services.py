@@ -21,20 +21,17 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from costmodel.adapters import bundled
+from costmodel.adapters.catalogue_files import bundled_catalogue
+from costmodel.adapters.scenario_files import parse_scenario
 from costmodel.adapters.user_files import MAX_FILE_BYTES, MAX_FILE_LABEL
 from costmodel.core.analysis import ScenarioAnalysis, analyse
-from costmodel.core.catalogue import Catalogue, Contract, bundled_catalogue
+from costmodel.core.catalogue import Catalogue, Contract
+from costmodel.core.layouts import Section
 from costmodel.core.margin import MONTHS_PER_YEAR
 from costmodel.core.money import format_money, format_percent, format_points
-from costmodel.core.report import Comparison, ScenarioRun, Section, compare_runs
-from costmodel.core.scenario import (
-    INFERENCE_GEOS,
-    PERIODS,
-    Business,
-    Scenario,
-    Volume,
-    parse_scenario,
-)
+from costmodel.core.report import compare_runs
+from costmodel.core.results import Comparison, ScenarioRun
+from costmodel.core.scenario import INFERENCE_GEOS, PERIODS, Business, Scenario, Volume
 from costmodel.errors import CostModelError, ScenarioError, located
 from costmodel.shells import charts
 
@@ -535,12 +532,19 @@ class Explored:
         return self.analysis.run
 
 
-def explore(scenario: Scenario, catalogue: Catalogue) -> Explored:
+def pricing_day(scenario: Scenario) -> date:
+    """The day the dashboard prices a scenario at: its ``price_date``, else today (the clock is
+    read here, in the shell; the library takes the day as an argument)."""
+    return scenario.price_date or date.today()
+
+
+def explore(scenario: Scenario, catalogue: Catalogue, *, on: date | None = None) -> Explored:
     """Everything the explorer recomputes after a widget change: analysis and figures.
 
-    ``benchmarks/dashboard.py`` times this path; the page caches it per scenario.
+    ``benchmarks/dashboard.py`` times this path; the page caches it per scenario. ``on`` is the
+    pricing day (default: :func:`pricing_day`).
     """
-    analysis = analyse(scenario, catalogue)
+    analysis = analyse(scenario, catalogue, on=on or pricing_day(scenario))
     figures = {
         "workloads": charts.cost_by_workload(analysis.run),
         "waterfall": charts.margin_waterfall(analysis.waterfall, analysis.currency),
