@@ -14,9 +14,9 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "Catalogue": "costmodel.core.catalogue",
-    "bundled_catalogue": "costmodel.core.catalogue",
-    "load_catalogue": "costmodel.core.catalogue",
-    "load_price_file": "costmodel.core.catalogue",
+    "bundled_catalogue": "costmodel.adapters.catalogue_files",
+    "load_catalogue": "costmodel.adapters.catalogue_files",
+    "load_price_file": "costmodel.adapters.catalogue_files",
     "price_usage": "costmodel.core.pricing",
     "PricedUsage": "costmodel.core.pricing",
     "usage_frame": "costmodel.core.usage",

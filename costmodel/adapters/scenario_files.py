@@ -108,9 +108,6 @@ def load_scenario(path: str | Path, *, catalogue: Catalogue | None = None) -> Sc
 
 def validate_files(paths: Sequence[str | Path]) -> ValidationReport:
     """Load each scenario file, collecting its problems instead of stopping at the first file."""
-    from costmodel.adapters.scenario_files import load_scenario
-    from costmodel.errors import ScenarioError
-
     checks = []
     for path in paths:
         policy = _policy_check(path)

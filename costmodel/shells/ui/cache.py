@@ -153,7 +153,14 @@ def _actual_comparison(
 ) -> ActualComparison:
     prices = _catalogue(_scenario.prices, percent, model or services.ALL_MODELS)
     with open_store(path, read_only=True) as store:
-        return compare_with_actual(_scenario, store, since=since, until=until, catalogue=prices)
+        return compare_with_actual(
+            _scenario,
+            store,
+            since=since,
+            until=until,
+            catalogue=prices,
+            on=services.pricing_day(_scenario),
+        )
 
 
 def actual_comparison(
