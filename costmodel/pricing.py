@@ -450,7 +450,8 @@ def price_usage(
     >>> from costmodel.usage import usage_frame
     >>> frame = usage_frame([{"model": "claude-3-5-sonnet", "requests": 500,
     ...                       "input_tokens": 15_000, "output_tokens": 800, "tier": "batch"}])
-    >>> round(price_usage(frame, bundled_catalogue()).total, 2)
+    >>> from datetime import date
+    >>> round(price_usage(frame, bundled_catalogue(), on=date(2026, 12, 1)).total, 2)
     14.25
     """
     if validate:

@@ -91,6 +91,8 @@ class Section:
 
 @dataclass(frozen=True)
 class ScenarioRun:
+    """A scenario priced both ways on one day: per workload, in total, and its margin."""
+
     scenario: Scenario
     workloads: pd.DataFrame  # one row per workload; money in ``currency``
     margin: MarginImpact | None
@@ -438,6 +440,8 @@ def _margin_section(m: MarginImpact, currency: str, a: dict[str, Decimal]) -> Se
 
 @dataclass(frozen=True)
 class Comparison:
+    """Scenario runs side by side."""
+
     runs: tuple[ScenarioRun, ...]
 
     @property
@@ -668,6 +672,8 @@ class ScenarioDiff:
 
 @dataclass(frozen=True)
 class PriceList:
+    """The catalogue's rates on a day, or one model's price history."""
+
     catalogue: Catalogue
     on: date
     rows: pd.DataFrame

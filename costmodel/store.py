@@ -297,6 +297,11 @@ def open_store(
     ``create=False``: a store that does not exist yet is created only by its first write
     (until then it reads as empty), so a command that fails before writing anything leaves
     no store file behind. A file that is not a costmodel store is refused, naming it.
+
+    >>> import pathlib, tempfile
+    >>> with open_store(pathlib.Path(tempfile.mkdtemp()) / "usage.duckdb") as store:
+    ...     len(store.batches())
+    0
     """
     target = Path(path).expanduser() if path is not None else default_store_path()
     if target.exists() and target.is_file() and target.stat().st_size == 0:
