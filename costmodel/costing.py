@@ -152,8 +152,10 @@ def cost_of(
     >>> cost_of(line, on=date(2026, 11, 24)).total
     Decimal('0')
     """
+    import numpy as np
+    import pandas as pd
+
     from costmodel.pricing import price_usage
-    from costmodel.usage import usage_frame
 
     catalogue = catalogue if catalogue is not None else bundled_catalogue()
     day = on if on is not None else date.today()
@@ -197,33 +199,30 @@ def cost_of(
     counts = _counts(usage)
     model_id = catalogue.resolve(read.model, context="cost_of")
     entry = catalogue.models[model_id].price_on(day)
-    frame = usage_frame(
-        [
-            {
-                "model": read.model,
-                "requests": 1.0,
-                **{name: float(value) for name, value in counts.items()},
-                "tier": tier,
-                "inference_geo": geo,
-                "speed": chosen_speed or "standard",
-            }
-        ]
+    # One row in the usage frame's shape (costmodel.usage), every column given, so the
+    # engine's validation is the only pass over it.
+    frame = pd.DataFrame(
+        {
+            "model": np.array([read.model], dtype=object),
+            "requests": np.ones(1),
+            **{name: np.array([float(value)]) for name, value in counts.items()},
+            "tier": np.array([tier], dtype=object),
+            "inference_geo": np.array([geo], dtype=object),
+            "speed": np.array([chosen_speed or "standard"], dtype=object),
+        }
     )
+    # The cost lines come back as a small frame, read by column (row-wise pandas access costs
+    # more than the pricing itself for one row).
     priced = price_usage(frame, catalogue, on=day, context="cost_of")
     table = priced.cost_lines()
-    records = table.to_dict("records")
+    columns = ("component", "quantity", "unit", "rate", "cost", "cost_contracted", "long_context")
+    rows = list(zip(*(table[name].tolist() for name in columns), strict=True))
     lines = tuple(
-        CostLine(
-            str(row["component"]),
-            _exact(row["quantity"]),
-            str(row["unit"]),
-            _exact(row["rate"]),
-            _exact(row["cost"]),
-        )
-        for row in records
+        CostLine(str(component), _exact(quantity), str(unit), _exact(rate), _exact(cost))
+        for component, quantity, unit, rate, cost, _, _ in rows
     )
     total = sum((line.cost for line in lines), Decimal(0))
-    contracted = sum((_exact(row["cost_contracted"]) for row in records), Decimal(0))
+    contracted = sum((_exact(row[5]) for row in rows), Decimal(0))
     notes.extend(priced.notes)
     notes.extend(f"Third-party price: {flag}." for flag in priced.third_party)
     status = catalogue.models[model_id]
@@ -242,7 +241,7 @@ def cost_of(
         tier=tier,
         inference_geo=geo,
         speed=chosen_speed or "standard",
-        long_context=any(bool(row["long_context"]) for row in records),
+        long_context=any(bool(row[6]) for row in rows),
         billed=True,
         on=day,
         notes=tuple(dict.fromkeys(notes)),
