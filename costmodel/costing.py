@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -81,7 +81,7 @@ class CostOf:
         """The total rounded to the cent (half away from zero), for showing or logging.
 
         >>> from decimal import Decimal
-        >>> from datetime import date
+        >>> from datetime import date, datetime
         >>> CostOf(Decimal("0.125"), (), None, None, None, "batch", "global", "standard",
         ...        False, False, date(2026, 11, 24), (), Decimal("0.125")).cents
         Decimal('0.13')
@@ -91,7 +91,7 @@ class CostOf:
     def cost(self, component: str) -> Decimal:
         """The exact cost of one component (``Decimal(0)`` if it was not billed).
 
-        >>> from datetime import date
+        >>> from datetime import date, datetime
         >>> result = cost_of({"input_tokens": 1000, "output_tokens": 0},
         ...                  model="claude-haiku-4-5", on=date(2026, 11, 24))
         >>> result.cost("input"), result.cost("output")
@@ -131,16 +131,17 @@ def cost_of(
     standard list rates with a note (Priority Tier prices are contractual, not published); a
     prompt over a model's long-context threshold bills every token at that tier.
 
-    This function is the library's shell edge: ``on=None`` prices at today's date and
-    ``catalogue=None`` uses the bundled catalogue. Pass both for a figure that does not
-    depend on the day it runs.
+    ``on`` is the pricing day (a ``datetime`` counts as its own day, so a batch's
+    ``created_at`` can be passed as it is). This function is the library's shell edge:
+    ``on=None`` prices at today's date and ``catalogue=None`` uses the bundled catalogue.
+    Pass both for a figure that does not depend on the day it runs.
 
     Raises :class:`~costmodel.errors.UnknownModelError` (naming the closest ids) for a model
     the catalogue does not know, :class:`~costmodel.errors.PricingError` naming the field for a
     count that is negative, fractional, a bool or not a number, and
     :class:`~costmodel.errors.UnpricedError` for a model with no price that day.
 
-    >>> from datetime import date
+    >>> from datetime import date, datetime
     >>> message = {"model": "claude-sonnet-4-5-20250929", "usage": {
     ...     "input_tokens": 2000, "output_tokens": 500, "cache_read_input_tokens": 10000}}
     >>> result = cost_of(message, on=date(2026, 11, 24))
@@ -158,7 +159,7 @@ def cost_of(
     from costmodel.pricing import price_usage
 
     catalogue = catalogue if catalogue is not None else bundled_catalogue()
-    day = on if on is not None else date.today()
+    day = _day(on)
     response = _as_dict(x, "the response")
     read = _read(response, model)
     if read.not_billed is not None:
@@ -247,6 +248,17 @@ def cost_of(
         notes=tuple(dict.fromkeys(notes)),
         total_contracted=contracted,
     )
+
+
+def _day(on: object) -> date:
+    """The pricing day: today where none is given (the shell edge), a datetime's own day."""
+    if on is None:
+        return date.today()
+    if isinstance(on, datetime):
+        return on.date()
+    if isinstance(on, date):
+        return on
+    raise PricingError(f"cost_of: on: expected a date (datetime.date), got {on!r}")
 
 
 def _exact(value: object) -> Decimal:

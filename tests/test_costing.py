@@ -254,6 +254,15 @@ def test_bad_shapes_and_options_are_refused() -> None:
         )
 
 
+def test_the_pricing_day_is_a_date_or_a_datetime() -> None:
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
+    assert cost_of(message(input_tokens=10), on=moment).on == ON
+    with pytest.raises(PricingError, match="on: expected a date"):
+        cost_of(message(input_tokens=10), on="2026-11-24")  # type: ignore[arg-type]
+
+
 def test_the_result_is_frozen() -> None:
     result = cost_of(message(input_tokens=1), on=ON)
     with pytest.raises(AttributeError):
