@@ -614,9 +614,10 @@ def load_price_file(path: Path | str, base: Catalogue) -> Catalogue:
           acme-finetune: {name: ..., prices: [...]}
 
     >>> import pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "acme.yaml"
-    >>> _ = path.write_text("name: Acme\\ndiscounts: [{model: claude-haiku-4-5, percent: 15}]\\n")
-    >>> load_price_file(path, bundled_catalogue()).contract_factor("claude-haiku-4-5", "batch")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "acme.yaml"
+    ...     _ = path.write_text("name: Acme\\ndiscounts: [{model: claude-haiku-4-5, percent: 15}]")
+    ...     load_price_file(path, bundled_catalogue()).contract_factor("claude-haiku-4-5", "batch")
     Decimal('0.85')
     """
     raw = _read_yaml(path, kind="price file")

@@ -174,12 +174,13 @@ def summarise_usage(
     same tokens sent synchronously, by ``model``, ``job``, ``batch``, ``day`` or ``month``.
     Errored, canceled and expired requests are counted and never billed.
 
-    >>> from datetime import date
+    >>> import shutil
     >>> from costmodel import bundled_catalogue, open_store
     >>> folder = _example_batch()  # one generated batch of 40 Haiku 4.5 requests, in a file
     >>> with open_store(folder / "usage.duckdb") as store:
     ...     _ = store.write_batch(*_example_source(folder))
     ...     summary = summarise_usage(store, catalogue=bundled_catalogue())
+    >>> shutil.rmtree(folder)
     >>> list(summary.rows["key"]), int(summary.rows["succeeded"].sum())
     (['claude-haiku-4-5'], 40)
     """
@@ -200,11 +201,13 @@ def calibrate_scenario(
     """A scenario file (YAML text) fitted from stored usage: one workload per job and model,
     monthly volume and mean tokens per request, ready for :func:`load_scenario`.
 
+    >>> import shutil
     >>> from costmodel import bundled_catalogue, open_store
     >>> folder = _example_batch()
     >>> with open_store(folder / "usage.duckdb") as store:
     ...     _ = store.write_batch(*_example_source(folder))
     ...     text = calibrate_scenario(store, catalogue=bundled_catalogue(), job="claims")
+    >>> shutil.rmtree(folder)
     >>> print(text.split("workloads:")[1].split("input_tokens")[0].strip())
     - name: claims
         model: claude-haiku-4-5

@@ -299,8 +299,9 @@ def open_store(
     no store file behind. A file that is not a costmodel store is refused, naming it.
 
     >>> import pathlib, tempfile
-    >>> with open_store(pathlib.Path(tempfile.mkdtemp()) / "usage.duckdb") as store:
-    ...     len(store.batches())
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with open_store(pathlib.Path(folder) / "usage.duckdb") as store:
+    ...         len(store.batches())
     0
     """
     target = Path(path).expanduser() if path is not None else default_store_path()
