@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from shared_demo import copy_demo_store
 from streamlit.testing.v1 import AppTest
 
 from costmodel.adapters.catalogue_files import bundled_catalogue
@@ -43,7 +44,7 @@ SUMMARIES_KEY = "bundled:document-summarisation"
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def _stores(tmp_path_factory: pytest.TempPathFactory, demo_store: Path) -> Iterator[Path]:
     """No user store, and the demo store in a temporary folder.
 
     The dashboard caches the demo store's path for the process, so it is set once, here.
@@ -51,7 +52,9 @@ def _stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("stores")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COSTMODEL_STORE", str(folder / "no-user-store.duckdb"))
-        patch.setenv("COSTMODEL_DEMO_STORE", str(folder / DEMO_STORE_NAME))
+        patch.setenv(
+            "COSTMODEL_DEMO_STORE", str(copy_demo_store(demo_store, folder / DEMO_STORE_NAME))
+        )
         yield folder
 
 

@@ -52,20 +52,9 @@ workloads:
 
 
 # -- run ------------------------------------------------------------------------------------------
-def test_run_prints_a_table_with_totals_and_margin() -> None:
-    code, out, err = invoke("run", str(CLAIMS))
-    assert code == 0, err
-    for expected in (
-        "Sync",
-        "Batch plan",
-        "$412.50",
-        "$206.25",
-        "Gross margin",
-        "Annual savings",
-        "$2,475.00",
-        "Total",
-    ):
-        assert expected in out
+# The whole table, CSV and markdown outputs of run, compare, diff, validate, prices and usage
+# summary are pinned byte for byte in tests/test_goldens.py (tests/goldens/); the tests here
+# check what those outputs mean (the contract, parsing, exit codes).
 
 
 def test_run_json_is_the_documented_contract() -> None:
@@ -123,14 +112,6 @@ def test_run_csv_loads_into_a_spreadsheet() -> None:
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows[0]["name"] == "claim-classification"
     assert float(rows[0]["cost_sync"]) == 412.5
-
-
-def test_run_markdown_pastes_into_a_pull_request() -> None:
-    code, out, _ = invoke("run", str(CLAIMS), "--format", "markdown")
-    assert code == 0
-    assert "| Workload | Model |" in out
-    assert "| **Total** |" in out
-    assert "$412.50" in out
 
 
 def test_run_in_another_currency_names_the_rate() -> None:

@@ -7,13 +7,18 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from shared_demo import copy_demo_store
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COSTMODEL_DEMO_STORE", str(tmp_path / "demo.duckdb"))
+def test_notebook_runs(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_store: Path
+) -> None:
+    monkeypatch.setenv(
+        "COSTMODEL_DEMO_STORE", str(copy_demo_store(demo_store, tmp_path / "demo.duckdb"))
+    )
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(
         notebook,

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from shared_demo import copy_demo_store
 
 from costmodel.adapters.bundled import bundled_scenarios, resolve_scenario
 from costmodel.errors import CostModelError, ScenarioError
@@ -311,7 +312,7 @@ class Installed:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+def installed(tmp_path_factory: pytest.TempPathFactory, demo_store: Path) -> Iterator[Installed]:
     base = tmp_path_factory.mktemp("wheel")
     dist = base / "dist"
     subprocess.run(
@@ -321,6 +322,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     )  # fmt: skip
     (wheel,) = dist.glob("costmodel-*.whl")
     env = Installed(base, wheel)
+    copy_demo_store(demo_store, Path(env.env["COSTMODEL_DEMO_STORE"]))  # built once per run
     env.pip_install()
     yield env
 
@@ -407,9 +409,12 @@ def test_the_dashboard_command_passes_the_checkout_streamlit_config() -> None:
     assert "--server.address=127.0.0.1" in DASHBOARD_FLAGS
 
 
-def test_the_dashboard_stays_on_localhost_whatever_streamlit_arguments_say(tmp_path: Path) -> None:
+def test_the_dashboard_stays_on_localhost_whatever_streamlit_arguments_say(
+    tmp_path: Path, demo_store: Path
+) -> None:
     port, other = _free_port(), _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COSTMODEL_DEMO_STORE": str(tmp_path / "d.db")}
+    demo = copy_demo_store(demo_store, tmp_path / "d.db")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COSTMODEL_DEMO_STORE": str(demo)}
     server = subprocess.Popen(
         [sys.executable, "-m", "costmodel", "dashboard", "--port", str(port), "--",
          "--server.address=0.0.0.0", f"--server.port={other}", "--server.maxUploadSize=500"],

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from shared_demo import copy_demo_store
 from streamlit.testing.v1 import AppTest
 
 from costmodel.adapters.catalogue_files import bundled_catalogue, load_price_file
@@ -25,11 +26,13 @@ ON = date(2026, 11, 24)
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def _stores(tmp_path_factory: pytest.TempPathFactory, demo_store: Path) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("stores")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COSTMODEL_STORE", str(folder / "no-user-store.duckdb"))
-        patch.setenv("COSTMODEL_DEMO_STORE", str(folder / "demo-usage.duckdb"))
+        patch.setenv(
+            "COSTMODEL_DEMO_STORE", str(copy_demo_store(demo_store, folder / "demo-usage.duckdb"))
+        )
         yield folder
 
 

@@ -232,7 +232,20 @@ def _read_yaml(path: Path | str, text: str | None = None, *, kind: str = "price 
 
 
 def load_catalogue(path: Path | str, *, text: str | None = None) -> Catalogue:
-    """Load and validate a catalogue file in the bundled format."""
+    """Load and validate a catalogue file in the bundled format.
+
+    >>> catalogue = load_catalogue("prices.yaml", text='''
+    ... checked: 2026-11-24
+    ... rules: {batch: {multiplier: 0.5}}
+    ... models:
+    ...   house-model:
+    ...     name: House model
+    ...     prices:
+    ...       - {from: 2026-01-01, input_mtok: 2, output_mtok: 8, source: https://example.com}
+    ... ''')
+    >>> catalogue.batch_multiplier, catalogue.models["house-model"].prices[0].rates.output_mtok
+    (Decimal('0.5'), Decimal('8'))
+    """
     raw = _read_yaml(path, text)
     if not isinstance(raw, Mapping) or not isinstance(raw.get("models"), Mapping):
         raise CatalogueError(f"{path}: expected a mapping with a 'models' section")
@@ -281,7 +294,12 @@ def _code_execution(raw: Any, where: str) -> CodeExecutionRule | None:
 
 @cache
 def bundled_catalogue() -> Catalogue:
-    """The catalogue shipped with costmodel (loaded once per process)."""
+    """The catalogue shipped with costmodel (loaded once per process).
+
+    >>> from datetime import date
+    >>> bundled_catalogue().model("claude-haiku-4-5").price_on(date(2026, 11, 24)).rates.input_mtok
+    Decimal('1')
+    """
     text = resources.files("costmodel").joinpath("data/anthropic.yaml").read_text(encoding="utf-8")
     return load_catalogue("costmodel/data/anthropic.yaml", text=text)
 
@@ -302,6 +320,13 @@ def load_price_file(path: Path | str, base: Catalogue) -> Catalogue:
           - {model: "*", tier: batch, percent: 5}           # every model, batch only
         models:                                             # private models, catalogue format
           acme-finetune: {name: ..., prices: [...]}
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "acme.yaml"
+    ...     _ = path.write_text("name: Acme\\ndiscounts: [{model: claude-haiku-4-5, percent: 15}]")
+    ...     load_price_file(path, bundled_catalogue()).contract_factor("claude-haiku-4-5", "batch")
+    Decimal('0.85')
     """
     raw = _read_yaml(path, kind="price file")
     if not isinstance(raw, Mapping) or not set(raw) & _PRICE_FILE_KEYS:

@@ -297,6 +297,12 @@ def open_store(
     ``create=False``: a store that does not exist yet is created only by its first write
     (until then it reads as empty), so a command that fails before writing anything leaves
     no store file behind. A file that is not a costmodel store is refused, naming it.
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with open_store(pathlib.Path(folder) / "usage.duckdb") as store:
+    ...         len(store.batches())
+    0
     """
     target = Path(path).expanduser() if path is not None else default_store_path()
     if target.exists() and target.is_file() and target.stat().st_size == 0:

@@ -53,6 +53,8 @@ PLAN_COSTS: Final = ("cost_sync", "cost_batch", "list_cost_sync", "list_cost_bat
 
 @dataclass(frozen=True)
 class ScenarioRun:
+    """A scenario priced both ways on one day: per workload, in total, and its margin."""
+
     scenario: Scenario
     workloads: pd.DataFrame  # one row per workload; money in ``currency``
     margin: MarginImpact | None
@@ -149,6 +151,8 @@ class ScenarioRun:
 
 @dataclass(frozen=True)
 class Comparison:
+    """Scenario runs side by side."""
+
     runs: tuple[ScenarioRun, ...]
 
     @property
@@ -244,6 +248,8 @@ class ScenarioDiff:
 
 @dataclass(frozen=True)
 class PriceList:
+    """The catalogue's rates on a day, or one model's price history."""
+
     catalogue: Catalogue
     on: date
     rows: pd.DataFrame
