@@ -1416,5 +1416,12 @@ def assess_command(
         sys.exit(EXIT_ERROR)
 
 
+if __name__ != "__main__":  # added commands import this module; under -m they load below
+    from costmodel.cli_export import export as _export
+
+    main.add_command(_export)
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    from costmodel.cli import main as _main  # the module itself, with every command added
+
+    _main()
