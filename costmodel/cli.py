@@ -1420,6 +1420,9 @@ if __name__ != "__main__":  # added commands import this module; under -m they l
     from costmodel.cli_export import export as _export
 
     main.add_command(_export)
+    from costmodel.cli_budget import budget as _budget
+
+    main.add_command(_budget)
 
 if __name__ == "__main__":  # pragma: no cover
     from costmodel.cli import main as _main  # the module itself, with every command added

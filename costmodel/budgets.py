@@ -1,0 +1,345 @@
+"""Monthly budgets: a budgets file, and each budget's month to date, projection and verdict.
+
+Pure: the caller reads the spend (exact Decimal USD, month to date per job, model or
+workspace) and names the day the month is seen from; nothing here reads a clock or a store.
+
+The projection is linear: month to date / days elapsed x days in the month, where the days
+elapsed run from the 1st to ``as_of`` inclusive. The verdict is ``exceeded`` when the month to
+date is above the budget, ``will exceed`` when only the projection is, else ``within``.
+
+A budgets file (validated like a scenario: every problem at once, each with its line)::
+
+    budgets:
+      - {name: All Claude usage, total: true, monthly: 900}
+      - {job: claim-classification, monthly: 400}
+      - {model: claude-haiku-4-5, monthly: 150}
+      - {workspace: wrkspc_01Analytics, monthly: 300}   # the organisation report only
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from costmodel.errors import ScenarioError, located
+from costmodel.money import format_money, quantize_cents
+from costmodel.report import SCHEMAS, Section
+from costmodel.scenario import _compose, _Reader
+from costmodel.user_files import read_text
+
+__all__ = [
+    "SCOPES",
+    "Budget",
+    "BudgetCheck",
+    "BudgetError",
+    "BudgetLine",
+    "check_budgets",
+    "example_budgets_path",
+    "load_budgets",
+    "month_days",
+    "parse_budgets",
+]
+
+SCOPES: Final = ("total", "job", "model", "workspace")
+WITHIN: Final = "within"
+WILL_EXCEED: Final = "will exceed"
+EXCEEDED: Final = "exceeded"
+_MAX: Final = Decimal(10) ** 13  # as the CLI's amounts: far above any real month
+_KEYS: Final = ("name", "monthly", *SCOPES)
+
+
+class BudgetError(ScenarioError):
+    """A budgets file that cannot be read or does not validate (every problem, located)."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    name: str
+    scope: str  # one of SCOPES
+    key: str | None  # the job, model or workspace; None for the total
+    monthly: Decimal  # USD
+    line: int  # where the file gives it, for messages
+
+
+def example_budgets_path() -> Path:
+    """The bundled example budgets file (it works on the demo data)."""
+    return Path(str(resources.files("costmodel") / "data" / "example-budgets.yaml"))
+
+
+def load_budgets(path: str | Path) -> tuple[Budget, ...]:
+    """Read and validate a budgets file (one of the files users name: bounded, regular)."""
+    text = read_text(path, kind="budgets file", error=BudgetError)
+    return parse_budgets(text, str(path))
+
+
+def parse_budgets(text: str, source: str = "<string>") -> tuple[Budget, ...]:
+    """Parse and validate budgets YAML, reporting every problem at once (:class:`BudgetError`)."""
+    if not text.strip():
+        raise BudgetError(
+            located("empty file; expected a mapping with a 'budgets' list", file=source, line=1)
+        )
+    try:
+        root, loader = _compose(text, source)
+    except ScenarioError as exc:
+        raise BudgetError(exc.problems) from None
+    reader = _Reader(source, loader)
+    try:
+        budgets = _budgets(reader, root)
+    finally:
+        loader.dispose()
+    if reader.problems:
+        raise BudgetError(reader.problems)
+    return budgets
+
+
+def _budgets(reader: _Reader, root: yaml.Node) -> tuple[Budget, ...]:
+    top = reader.mapping(root, "", ("budgets",), ("budgets",), what="a mapping with 'budgets'")
+    if top is None or "budgets" not in top:
+        return ()
+    node = top["budgets"]
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        reader.problem(node, "budgets", f"got {reader.shown(node)}; expected a list of budgets")
+        return ()
+    out: list[Budget] = []
+    seen: dict[tuple[str, str | None], int] = {}
+    for index, item in enumerate(node.value):
+        path = f"budgets[{index}]"
+        keys = reader.mapping(item, path, _KEYS, ("monthly",), what="a budget mapping")
+        if keys is None:
+            continue
+        scopes = [scope for scope in SCOPES if scope in keys]
+        line = item.start_mark.line + 1
+        if len(scopes) != 1:
+            given = ", ".join(scopes) if scopes else "none"
+            reader.problem(
+                item, path, f"got {given}; expected exactly one of total, job, model, workspace"
+            )
+            continue
+        scope = scopes[0]
+        key: str | None = None
+        if scope == "total":
+            ok, value = reader.scalar(keys["total"], f"{path}.total", "true")
+            if ok and value is not True:
+                reader.problem(
+                    keys["total"],
+                    f"{path}.total",
+                    f"got {reader.shown(keys['total'])}; expected true",
+                )
+                continue
+        else:
+            key = reader.text(keys[scope], f"{path}.{scope}", expected=f"a {scope} name")
+            if key is None:
+                continue
+        monthly = _amount(reader, keys.get("monthly"), f"{path}.monthly")
+        name = None
+        if "name" in keys:
+            name = reader.text(keys["name"], f"{path}.name", expected="a name")
+        if monthly is None:
+            continue
+        identity = (scope, key)
+        if identity in seen:
+            reader.problem(
+                item,
+                path,
+                f"a second budget for the same {scope}{'' if key is None else ' ' + repr(key)} "
+                f"(first on line {seen[identity]}); expected one budget each",
+            )
+            continue
+        seen[identity] = line
+        label = name or ("Total" if key is None else f"{scope} {key}")
+        out.append(Budget(label, scope, key, monthly, line))
+    return tuple(out)
+
+
+def _amount(reader: _Reader, node: yaml.Node | None, path: str) -> Decimal | None:
+    if node is None:
+        return None
+    expected = "an amount in USD above 0, such as 400 or 99.50"
+    if not isinstance(node, yaml.ScalarNode) or node.tag not in (
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:float",
+        "tag:yaml.org,2002:str",
+    ):
+        reader.problem(node, path, f"got {reader.shown(node)}; expected {expected}")
+        return None
+    try:
+        # The digits as written, never through a float.
+        amount = Decimal(str(node.value).strip().replace("_", ""))
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount <= 0 or amount > _MAX:
+        reader.problem(node, path, f"got {reader.shown(node)}; expected {expected}, at most 1e13")
+        return None
+    return amount
+
+
+# -- the check ------------------------------------------------------------------------------------
+def month_days(month: date) -> int:
+    return calendar.monthrange(month.year, month.month)[1]
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    budget: Budget
+    month_to_date: Decimal  # exact USD
+    projected: Decimal  # exact USD, the linear projection to the month's end
+    verdict: str
+
+    @property
+    def used_pct(self) -> float:
+        return float(self.month_to_date / self.budget.monthly * 100)
+
+    @property
+    def projected_pct(self) -> float:
+        return float(self.projected / self.budget.monthly * 100)
+
+
+@dataclass(frozen=True)
+class BudgetCheck:
+    """Every budget of a month, seen from ``as_of``."""
+
+    month: date  # the first day
+    as_of: date
+    source: str
+    lines: tuple[BudgetLine, ...]
+    notes: tuple[str, ...] = ()
+    currency: str = "USD"
+
+    @property
+    def days_elapsed(self) -> int:
+        return self.as_of.day
+
+    @property
+    def days_in_month(self) -> int:
+        return month_days(self.month)
+
+    @property
+    def exceeded(self) -> bool:
+        """True when any budget is or will be exceeded (the CLI's exit status 3)."""
+        return any(line.verdict != WITHIN for line in self.lines)
+
+    @property
+    def title(self) -> str:
+        return f"Budgets for {self.month:%Y-%m}"
+
+    @property
+    def method(self) -> str:
+        return (
+            f"Projected month end = month to date / {self.days_elapsed} days elapsed (to "
+            f"{self.as_of.isoformat()}) x {self.days_in_month} days in the month."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMAS["budget"],
+            "currency": self.currency,
+            "month": f"{self.month:%Y-%m}",
+            "as_of": self.as_of.isoformat(),
+            "source": self.source,
+            "days_elapsed": self.days_elapsed,
+            "days_in_month": self.days_in_month,
+            "method": self.method,
+            "exceeded": self.exceeded,
+            "message": self.message(),
+            "budgets": [
+                {
+                    "name": line.budget.name,
+                    "scope": line.budget.scope,
+                    "key": line.budget.key,
+                    "monthly": float(line.budget.monthly),
+                    "month_to_date": float(quantize_cents(line.month_to_date)),
+                    "projected": float(quantize_cents(line.projected)),
+                    "used_pct": round(line.used_pct, 2),
+                    "projected_pct": round(line.projected_pct, 2),
+                    "verdict": line.verdict,
+                }
+                for line in self.lines
+            ],
+            "notes": list(self.notes),
+        }
+
+    def csv_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(self.to_dict()["budgets"])
+
+    def sections(self) -> list[Section]:
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            [
+                {
+                    "Budget": line.budget.name,
+                    "Scope": line.budget.scope,
+                    "Monthly": line.budget.monthly,
+                    "Month to date": quantize_cents(line.month_to_date),
+                    "Used": line.used_pct,
+                    "Projected": quantize_cents(line.projected),
+                    "Projected use": line.projected_pct,
+                    "Verdict": line.verdict,
+                }
+                for line in self.lines
+            ]
+        )
+        title = (
+            f"Budgets for {self.month:%Y-%m}, {self.source}, to {self.as_of.isoformat()} "
+            f"({self.days_elapsed} of {self.days_in_month} days, {self.currency})"
+        )
+        return [
+            Section(
+                title,
+                frame,
+                money=("Monthly", "Month to date", "Projected"),
+                percent=("Used", "Projected use"),
+            )
+        ]
+
+    def message(self) -> str:
+        """One line per budget, for a chat message."""
+        return "\n".join(
+            f"{line.budget.name}: {format_money(quantize_cents(line.month_to_date))} of "
+            f"{format_money(line.budget.monthly)}, projected "
+            f"{format_money(quantize_cents(line.projected))}: {line.verdict}"
+            for line in self.lines
+        )
+
+
+def check_budgets(
+    budgets: Sequence[Budget],
+    spend: Mapping[str, Mapping[str | None, Decimal]],
+    *,
+    month: date,
+    as_of: date,
+    source: str,
+    notes: Sequence[str] = (),
+) -> BudgetCheck:
+    """Each budget's month to date, projection and verdict.
+
+    ``spend[scope][key]`` is the month's exact spend from the 1st to ``as_of`` (inclusive) for
+    each job, model or workspace; ``spend["total"][None]`` the whole. A key without spend has
+    spent 0. ``as_of`` must fall in ``month``.
+    """
+    first = month.replace(day=1)
+    if (as_of.year, as_of.month) != (first.year, first.month):
+        raise ValueError(f"as_of {as_of.isoformat()} is not in {first:%Y-%m}")
+    elapsed, days = as_of.day, month_days(first)
+    lines = []
+    for budget in budgets:
+        spent = spend.get(budget.scope, {}).get(budget.key, Decimal(0))
+        projected = spent * days / elapsed
+        if spent > budget.monthly:
+            verdict = EXCEEDED
+        elif projected > budget.monthly:
+            verdict = WILL_EXCEED
+        else:
+            verdict = WITHIN
+        lines.append(BudgetLine(budget, spent, projected, verdict))
+    return BudgetCheck(first, as_of, source, tuple(lines), tuple(notes))
