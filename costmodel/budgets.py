@@ -154,7 +154,7 @@ def _budgets(reader: _Reader, root: yaml.Node) -> tuple[Budget, ...]:
             )
             continue
         seen[identity] = line
-        label = name or ("Total" if key is None else f"{scope} {key}")
+        label = name or ("All usage" if key is None else f"{scope} {key}")
         out.append(Budget(label, scope, key, monthly, line))
     return tuple(out)
 
