@@ -45,6 +45,7 @@ __all__ = [
     "example_budgets_path",
     "load_budgets",
     "month_days",
+    "pace_lines",
     "parse_budgets",
 ]
 
@@ -343,3 +344,22 @@ def check_budgets(
             verdict = WITHIN
         lines.append(BudgetLine(budget, spent, projected, verdict))
     return BudgetCheck(first, as_of, source, tuple(lines), tuple(notes))
+
+
+def pace_lines(
+    budgets: Sequence[Budget], by: str, month: date, resolve: Any = None
+) -> list[tuple[str, Decimal]]:
+    """The budgets a cost-by-day chart grouped ``by`` (model or job) can show, as their pace:
+    the monthly amount spread evenly over ``month``'s days (USD a day). The total budget
+    always; a model's or job's when the chart is grouped by it. ``resolve`` maps a budget's
+    model name to the chart's (the catalogue's id)."""
+    days = month_days(month)
+    out = []
+    for budget in budgets:
+        if budget.scope == "total" or budget.scope == by:
+            key = budget.key
+            if budget.scope == "model" and resolve is not None and key is not None:
+                key = resolve(key)
+            label = budget.name if key is None or key in budget.name else f"{budget.name} ({key})"
+            out.append((label, budget.monthly / days))
+    return out
