@@ -594,7 +594,9 @@ def actual_cost_by_day(
         }
     )
     days = pd.to_datetime(totals.index.to_series()).tolist()
-    for label, per_day in budgets:
+    # The first line (the total budget, when the file lists it first) red; the rest dash-dot.
+    for index, (label, per_day) in enumerate(budgets):
+        style = ("#b91c1c", "dash") if index == 0 else ("#7c2d12", "dashdot")
         traces.append(
             {
                 "type": "scatter",
@@ -602,7 +604,7 @@ def actual_cost_by_day(
                 "name": f"Budget pace: {plain(label)}",
                 "x": [days[0], days[-1]],
                 "y": [float(per_day)] * 2,
-                "line": {"color": "#b91c1c", "width": 2, "dash": "dash"},
+                "line": {"color": style[0], "width": 2, "dash": style[1]},
                 "customdata": [plain(label)] * 2,
                 "hovertemplate": "Budget pace, %{customdata}: " + money + "<extra></extra>",
             }
