@@ -47,6 +47,7 @@ SCHEMAS: Final = {
     "org_summary": "costmodel.org_summary/1",
     "reconcile": "costmodel.reconcile/1",
     "assess": "costmodel.assess/1",
+    "budget": "costmodel.budget/1",
 }
 
 

@@ -552,10 +552,17 @@ def compare_chart(frame: pd.DataFrame, currency: str) -> go.Figure:
 
 
 # -- measured usage -------------------------------------------------------------------------
-def actual_cost_by_day(daily: pd.DataFrame, currency: str = "USD", by: str = "model") -> go.Figure:
+def actual_cost_by_day(
+    daily: pd.DataFrame,
+    currency: str = "USD",
+    by: str = "model",
+    budgets: Sequence[tuple[str, float]] = (),
+) -> go.Figure:
     """Billed cost per day, stacked by model or job, with what sync would have cost as a line.
 
     ``daily`` has columns day, key, cost_billed, cost_if_sync (``costmodel.core.measured.daily_costs``).
+    ``budgets``: (label, amount a day) for each budget to draw as its pace, a dashed level line
+    (``costmodel.core.budgets.pace_lines``).
     """
     title = f"Cost by day, billed against sync, by {by}"
     if daily.empty:
@@ -586,6 +593,22 @@ def actual_cost_by_day(daily: pd.DataFrame, currency: str = "USD", by: str = "mo
             "hovertemplate": "If sync: " + money + "<extra></extra>",
         }
     )
+    days = pd.to_datetime(totals.index.to_series()).tolist()
+    # The first line (the total budget, when the file lists it first) red; the rest dash-dot.
+    for index, (label, per_day) in enumerate(budgets):
+        style = ("#b91c1c", "dash") if index == 0 else ("#7c2d12", "dashdot")
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"Budget pace: {plain(label)}",
+                "x": [days[0], days[-1]],
+                "y": [float(per_day)] * 2,
+                "line": {"color": style[0], "width": 2, "dash": style[1]},
+                "customdata": [plain(label)] * 2,
+                "hovertemplate": "Budget pace, %{customdata}: " + money + "<extra></extra>",
+            }
+        )
     return go.Figure(
         data=traces,
         layout=_layout(

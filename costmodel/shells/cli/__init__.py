@@ -65,5 +65,17 @@ main.add_command(reconcile_command)
 main.add_command(assess_command)
 
 
+def _add_commands() -> None:
+    # The finance commands live in their own modules; imported here so `costmodel --help` lists them.
+    from costmodel.shells.cli.budget import budget
+    from costmodel.shells.cli.export import export
+
+    main.add_command(export)
+    main.add_command(budget)
+
+
+_add_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

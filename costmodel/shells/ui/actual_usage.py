@@ -16,6 +16,7 @@ from costmodel.adapters.render import render as render_result
 from costmodel.errors import CostModelError
 from costmodel.shells import charts
 from costmodel.shells.ui import (
+    budget_picker,
     cache,
     messages,
     metrics,
@@ -48,6 +49,28 @@ PREDICTION_HEADERS = {
     "Measured (billed)": "Measured",
     "Difference %": "Diff. %",
 }
+
+
+def _pace(by: str, summary: object) -> list[tuple[str, float]]:
+    """The chosen budgets' pace for the month of the period's last day (sidebar choice)."""
+    from costmodel.adapters.catalogue_files import bundled_catalogue
+    from costmodel.core.budgets import pace_lines
+
+    budgets = budget_picker.chosen()
+    last = getattr(summary, "last_day", None)
+    if not budgets or last is None:
+        return []
+    catalogue = bundled_catalogue()
+
+    def resolve(name: str) -> str:
+        return catalogue.resolve(name) if catalogue.knows(name) else name
+
+    lines = pace_lines(budgets, by, last, resolve)
+    st.caption(
+        f"Budget pace for {last:%Y-%m}: each budget's monthly amount over the month's days "
+        "(dashed). `costmodel budget check` gives month to date and the projection."
+    )
+    return [(label, float(per_day)) for label, per_day in lines]
 
 
 def _prediction(source: usage_source.UsageSource, since: date, until: date) -> None:
@@ -131,7 +154,7 @@ def render() -> None:
     )
     metrics.render_headlines(services.usage_headlines(summary))
     st.plotly_chart(
-        charts.actual_cost_by_day(daily, summary.currency, by=by),
+        charts.actual_cost_by_day(daily, summary.currency, by=by, budgets=_pace(by, summary)),
         config=CHART_CONFIG,
         key="usage.chart.day",
     )
