@@ -406,7 +406,7 @@ def test_actual_usage_figures_are_the_librarys(_stores: Path) -> None:
     at.radio(key="usage.by").set_value("job").run()
     assert not at.exception
     with open_store(_stores / DEMO_STORE_NAME, read_only=True) as store:
-        summary = usage_summary(store, by="job")
+        summary = usage_summary(store, by="job", catalogue=bundled_catalogue())
     totals = summary.totals()
     metrics = _metrics(at)
     assert metrics["Billed (USD)"] == format_money(totals["cost_billed"])
@@ -856,7 +856,9 @@ def test_the_usage_store_path_can_be_chosen(_stores: Path, tmp_path: Path) -> No
     assert not at.exception
     assert not at.warning  # not the demo
     with open_store(chosen, read_only=True) as store:
-        succeeded = usage_summary(store, by="model").totals()["succeeded"]
+        succeeded = usage_summary(store, by="model", catalogue=bundled_catalogue()).totals()[
+            "succeeded"
+        ]
     assert 0 < succeeded <= 120
     assert _metrics(at)["Requests succeeded"] == f"{succeeded:,}"
     not_a_store = tmp_path / "notes.txt"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.adapters.demo import DEMO_JOBS, DEMO_LABEL, ensure_demo_store
 from costmodel.adapters.scenario_files import load_scenario
 from costmodel.adapters.store import open_store
@@ -21,7 +22,7 @@ def test_demo_store_is_built_once_and_holds_a_month_of_batches(tmp_path: Path) -
     assert path.stat().st_mtime_ns == built  # not rebuilt
     with open_store(path, read_only=True) as store:
         first, last, batches = store.usage_span()
-        summary = usage_summary(store, by="job").to_dict()
+        summary = usage_summary(store, by="job", catalogue=bundled_catalogue()).to_dict()
     assert (first, last) == (date(2026, 10, 25), date(2026, 11, 23))
     assert batches == 30 * len(DEMO_JOBS)
     rows = {row["key"]: row for row in summary["rows"]}
