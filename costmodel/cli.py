@@ -1416,5 +1416,9 @@ def assess_command(
         sys.exit(EXIT_ERROR)
 
 
+from costmodel.cli_report import report_command  # noqa: E402  (the command module, issue 11)
+
+main.add_command(report_command)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -520,8 +520,10 @@ def _org_section(
         org_store, since=report.since, until=report.until + timedelta(days=1), catalogue=catalogue
     )
     store_batch = {
-        (date.fromisoformat(str(row.day)[:10]), str(row.key)): Decimal(repr(float(row.cost_billed)))
-        for row in batches.itertuples()
+        (date.fromisoformat(str(day)[:10]), str(key)): Decimal(repr(float(cost)))
+        for day, key, cost in zip(
+            batches["day"], batches["key"], batches["cost_billed"], strict=True
+        )
     }
     checked = reconcile(
         report.usage,
@@ -627,18 +629,18 @@ def _prediction(
     assert at_model_prices.exact is not None
     lines = []
     parts: list[tuple[Decimal, Decimal, Decimal] | None] = []
-    for index, line in enumerate(comparison.lines.itertuples(index=False)):
-        exact_modelled = line.exact_modelled
-        exact_actual = line.exact_actual
-        if line.status == "unpriced" or exact_actual is None or exact_modelled is None:
+    records: list[dict[str, Any]] = comparison.lines.to_dict(orient="records")  # type: ignore[assignment]
+    for index, line in enumerate(records):
+        exact_modelled, exact_actual = line["exact_modelled"], line["exact_actual"]
+        if line["status"] == "unpriced" or exact_actual is None or exact_modelled is None:
             parts.append(None)
             continue
         parts.append(
             decompose_gap(
-                exact_modelled,
-                exact_actual,
-                Decimal(repr(float(line.requests_modelled))),
-                Decimal(int(line.requests_actual)),
+                Decimal(exact_modelled),
+                Decimal(exact_actual),
+                Decimal(repr(float(line["requests_modelled"]))),
+                Decimal(int(line["requests_actual"])),
                 at_model_prices.exact["cost_batch"].iloc[index] * scale,
             )
         )
