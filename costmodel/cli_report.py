@@ -166,6 +166,12 @@ def report_command(
         raise CostModelError(f"--source: expected one of {', '.join(_SOURCES)}, got {source!r}")
     if os.path.lexists(output) and not force:
         raise CostModelError(f"{output}: already exists; give --force to replace it")
+    from costmodel.optional import require
+
+    if fmt == "xlsx":
+        require("xlsxwriter", extra="report")
+    if fmt == "html":
+        require("plotly", extra="report")
     clock = _today(today)
     period = report_period(
         month=month,
