@@ -414,6 +414,8 @@ def _cache(summary: UsageSummary, catalogue: Catalogue, day: date) -> dict[str, 
                     saved = sums["plain"] - sums["actual"]
                 except CostModelError:
                     saved, unpriced = None, True
+        if not prompt and not requests:
+            continue  # errored requests only (no model, no tokens): nothing cached
         if saved is not None:
             saved_exact.append(saved)
         rows.append(
@@ -776,14 +778,14 @@ def build_finance_report(
                 business,
                 Decimal(str(totals["cost_billed"])),
                 Decimal(str(totals["cost_if_sync"])),
-                "batch results (billed, and if sync)",
+                "batch results",
             )
         elif org is not None and org["totals"]["reported_usd"] is not None:
             margin = _margin(
                 business,
                 Decimal(str(org["totals"]["reported_usd"])),
                 None,
-                "the organisation report (reported amount)",
+                "organisation report (its reported amount)",
             )
         if margin is not None:
             notes.append(

@@ -35,11 +35,12 @@ p.period {{ color: #475569; margin: 0 0 16px; }}
 .card {{ background: #fff; border: 1px solid #e2e8f0; border-radius: 6px; padding: 10px 12px; }}
 .card .label {{ color: #475569; font-size: 12px; }}
 .card .value {{ font-size: 19px; font-weight: 600; margin-top: 2px; font-variant-numeric: tabular-nums; }}
-.charts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 12px; }}
-.chart {{ background: #fff; border: 1px solid #e2e8f0; border-radius: 6px; }}
+.card .value.long {{ font-size: 14px; font-weight: 600; }}
+.charts {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 12px; }}
+.chart {{ background: #fff; border: 1px solid #e2e8f0; border-radius: 6px; min-width: 0; }}
 .scroll {{ overflow-x: auto; }}
-table {{ border-collapse: collapse; background: #fff; font-size: 13px; margin: 4px 0; }}
-th, td {{ border: 1px solid #e2e8f0; padding: 4px 8px; white-space: nowrap; }}
+table {{ border-collapse: collapse; background: #fff; font-size: 12px; margin: 4px 0; }}
+th, td {{ border: 1px solid #e2e8f0; padding: 3px 6px; white-space: nowrap; }}
 th {{ background: #f1f5f9; text-align: left; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 tr.total td {{ font-weight: 600; background: #f8fafc; }}
@@ -102,7 +103,8 @@ def _figures(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
         )
         figure.update_layout(title="Batch cost by day (USD)", barmode="overlay", **layout)
         figures.append(("chart-batch-day", figure))
-        models = [r for r in batches["by_model"] if r["cost_billed"] is not None]
+        # Rows with no succeeded request (errored ones name no model) have nothing to draw.
+        models = [r for r in batches["by_model"] if r["cost_billed"] is not None and r["succeeded"]]
         figure = go.Figure(
             [
                 go.Bar(
@@ -121,7 +123,7 @@ def _figures(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
         )
         figure.update_layout(title="Batch cost by model (USD)", barmode="group", **layout)
         figures.append(("chart-batch-model", figure))
-        jobs = [r for r in batches["by_job"] if r["cost_billed"] is not None]
+        jobs = [r for r in batches["by_job"] if r["cost_billed"] is not None and r["succeeded"]]
         figure = go.Figure(
             go.Bar(
                 x=[r["cost_billed"] for r in jobs],
@@ -141,7 +143,7 @@ def _figures(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
                 marker_color=["#16a34a", "#dc2626", "#94a3b8", "#f59e0b"],
             )
         )
-        counts = {**layout, "yaxis": {"gridcolor": "#e2e8f0", "type": "log"}}
+        counts = {**layout, "yaxis": {"gridcolor": "#e2e8f0", "type": "log", "dtick": 1}}
         figure.update_layout(
             title=f"Requests by result type (success rate {ops['success_rate_pct']}%)", **counts
         )
@@ -208,7 +210,7 @@ def html_report(data: Mapping[str, Any]) -> str:
     else:
         cards = "".join(
             f'<div class="card"><div class="label">{_e(label)}</div>'
-            f'<div class="value">{_e(value)}</div></div>'
+            f'<div class="value{" long" if len(value) > 18 else ""}">{_e(value)}</div></div>'
             for label, value in headline(data)
         )
         parts.append(f'<section class="cards" id="headline">{cards}</section>')
@@ -220,6 +222,8 @@ def html_report(data: Mapping[str, Any]) -> str:
                     full_html=False,
                     include_plotlyjs=False,
                     div_id=div_id,
+                    default_width="100%",
+                    default_height="340px",
                     config={"displaylogo": False, "responsive": True},
                 )
                 + "</div>"

@@ -179,7 +179,7 @@ def report_tables(data: Mapping[str, Any]) -> list[Table]:
         tables.append(
             Table(
                 "prediction",
-                f"Prediction ({prediction['scenario']}) against measured",
+                f"The scenario's prediction against measured: {prediction['scenario']}",
                 (
                     Column("workload", "Workload"),
                     Column("status", "Status"),
@@ -244,7 +244,7 @@ def report_tables(data: Mapping[str, Any]) -> list[Table]:
         tables.append(
             Table(
                 "margin",
-                f"Gross margin (inference from {margin['inference_source']})",
+                f"Gross margin, inference from the {margin['inference_source']}",
                 tuple(columns),
                 tuple(margin_rows),
             )
@@ -252,10 +252,22 @@ def report_tables(data: Mapping[str, Any]) -> list[Table]:
     return tables
 
 
-def shown(column: Column, value: Any) -> str:
+def unpriced(row: Mapping[str, Any]) -> bool:
+    """Whether a missing money figure of ``row`` means unpriced usage (else: not applicable,
+    such as the batch tier's "sync through batch")."""
+    return (
+        row.get("priced") is False
+        or row.get("status") == "unpriced"
+        or bool(row.get("unpriced_requests"))
+    )
+
+
+def shown(column: Column, value: Any, row: Mapping[str, Any] | None = None) -> str:
     """A cell as the text layouts show it."""
     if value is None:
-        return "unpriced" if column.kind == "money" else ""
+        if column.kind == "money" and (row is None or unpriced(row)):
+            return "unpriced"
+        return ""
     if isinstance(value, str):
         return value
     if column.kind == "money":
@@ -291,7 +303,7 @@ def _row_cell(table: Table, column: Column, row: Mapping[str, Any]) -> str:
     value = row.get(column.field)
     if table.key == "margin" and row.get("figure") == "Gross margin %" and column.kind == "money":
         return format_percent(float(value), 2) if value is not None else ""
-    return shown(column, value)
+    return shown(column, value, row)
 
 
 def markdown_report(data: Mapping[str, Any]) -> str:

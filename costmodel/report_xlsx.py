@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from costmodel.report_layouts import Table, headline, report_tables
+from costmodel.report_layouts import Table, headline, report_tables, unpriced
 
 __all__ = ["SHEET_NAMES", "write_xlsx"]
 
@@ -67,7 +67,7 @@ def _write_table(book: Any, table: Table, formats: Mapping[str, Any]) -> None:
             kind = column.kind
             if percent_row and row.get("figure") == "Gross margin %" and kind == "money":
                 kind = "percent"
-            _write_cell(sheet, r, col, value, kind, formats)
+            _write_cell(sheet, r, col, value, kind, formats, missing=unpriced(row))
     if table.total is not None:
         r = first + len(table.rows)
         summed = {c.field for c in table.summed}
@@ -79,7 +79,7 @@ def _write_table(book: Any, table: Table, formats: Mapping[str, Any]) -> None:
                 cached = 0 if value is None else value
                 sheet.write_formula(r, col, formula, formats[f"{column.kind}_total"], cached)
             else:
-                _write_cell(sheet, r, col, value, column.kind, formats, total=True)
+                _write_cell(sheet, r, col, value, column.kind, formats, total=True, missing=False)
     sheet.freeze_panes(header_row + 1, 1)
 
 
@@ -92,12 +92,12 @@ def _write_cell(
     formats: Mapping[str, Any],
     *,
     total: bool = False,
+    missing: bool = True,
 ) -> None:
     suffix = "_total" if total else ""
     if value is None:
-        sheet.write_string(
-            row, col, "unpriced" if kind == "money" else "", formats["text" + suffix]
-        )
+        text = "unpriced" if kind == "money" and missing else ""
+        sheet.write_string(row, col, text, formats["text" + suffix])
     elif isinstance(value, str):
         sheet.write_string(row, col, _safe(value), formats["text" + suffix])
     elif isinstance(value, bool):
