@@ -173,12 +173,15 @@ def report_command(
     if fmt == "html":
         require("plotly", extra="report")
     clock = _today(today)
-    period = report_period(
-        month=month,
-        since=_parse_date(since, "--since"),
-        until=_parse_date(until, "--until"),
-        today=clock,
-    )
+    first, after = _parse_date(since, "--since"), _parse_date(until, "--until")
+    if demo and month is None and first is None and after is None:
+        # The demo holds the 30 days before the day it is built: report those by default.
+        from datetime import timedelta
+
+        from costmodel.demo import DEMO_DAYS
+
+        first, after = clock - timedelta(days=DEMO_DAYS), clock
+    period = report_period(month=month, since=first, until=after, today=clock)
     options = load_report_options(options_file) if options_file else None
     business_block = load_business(business) if business else None
     if business_block is None and options is not None:

@@ -405,3 +405,15 @@ def test_a_store_without_an_org_report_says_so_in_a_note(
     data = json.loads(output.read_text())
     assert data["org"] is None and data["batches"] is not None
     assert any(n.startswith("No organisation report in the store") for n in data["notes"])
+
+
+def test_the_demo_reports_its_own_30_days_by_default(demo_env: Any, tmp_path: Path) -> None:
+    output = tmp_path / "demo.json"
+    result = _run(
+        "--demo", "--today", TODAY.isoformat(), "--format", "json", "--output", str(output)
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(output.read_text())
+    assert (data["period"]["since"], data["period"]["until"]) == ("2026-11-01", "2026-12-01")
+    assert data["batches"]["first_day"] == "2026-11-01"
+    assert data["batches"]["last_day"] == "2026-11-30"
