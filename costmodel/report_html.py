@@ -69,6 +69,12 @@ def _table(table: Table) -> str:
     )
 
 
+def _labels(rows: Any, field: str = "key") -> list[str]:
+    """Category labels for a chart: Plotly reads a few tags in labels (<a href>, <b>), so a
+    name from the data (a custom_id prefix) must not carry one."""
+    return [str(r[field]).replace("<", "\u2039").replace(">", "\u203a") for r in rows]
+
+
 def _figures(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
     import plotly.graph_objects as go  # type: ignore[import-untyped]
 
@@ -89,13 +95,13 @@ def _figures(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
             [
                 go.Bar(
                     name="Had it run synchronously",
-                    x=[r["key"] for r in days],
+                    x=_labels(days),
                     y=[r["cost_if_sync"] for r in days],
                     marker_color=_SYNC,
                 ),
                 go.Bar(
                     name="Billed (batch)",
-                    x=[r["key"] for r in days],
+                    x=_labels(days),
                     y=[r["cost_billed"] for r in days],
                     marker_color=_BILLED,
                 ),
@@ -109,13 +115,13 @@ def _figures(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
             [
                 go.Bar(
                     name="Had it run synchronously",
-                    x=[r["key"] for r in models],
+                    x=_labels(models),
                     y=[r["cost_if_sync"] for r in models],
                     marker_color=_SYNC,
                 ),
                 go.Bar(
                     name="Billed (batch)",
-                    x=[r["key"] for r in models],
+                    x=_labels(models),
                     y=[r["cost_billed"] for r in models],
                     marker_color=_BILLED,
                 ),
@@ -127,7 +133,7 @@ def _figures(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
         figure = go.Figure(
             go.Bar(
                 x=[r["cost_billed"] for r in jobs],
-                y=[r["key"] for r in jobs],
+                y=_labels(jobs),
                 orientation="h",
                 marker_color=_BILLED,
             )
@@ -169,13 +175,13 @@ def _figures(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
             [
                 go.Bar(
                     name="Reported list",
-                    x=[r["key"] for r in days],
+                    x=_labels(days),
                     y=[r["reported_list_usd"] for r in days],
                     marker_color=_SYNC,
                 ),
                 go.Bar(
                     name="Reported",
-                    x=[r["key"] for r in days],
+                    x=_labels(days),
                     y=[r["reported_usd"] for r in days],
                     marker_color=_BILLED,
                 ),

@@ -32,11 +32,16 @@ class Table:
     columns: tuple[Column, ...]
     rows: tuple[Mapping[str, Any], ...]
     total: Mapping[str, Any] | None = None
+    # A total that is a difference of two others (field: (minuend, subtrahend)), not a sum.
+    differences: Mapping[str, tuple[str, str]] | None = None
 
     @property
     def summed(self) -> tuple[Column, ...]:
         """Columns whose total is the sum of the rows (a spreadsheet formula can check it)."""
-        return tuple(c for c in self.columns if c.kind in ("money", "count"))
+        skip = self.differences or {}
+        return tuple(
+            c for c in self.columns if c.kind in ("money", "count") and c.field not in skip
+        )
 
 
 _BATCH_COLUMNS: Final = (
@@ -198,6 +203,8 @@ def report_tables(data: Mapping[str, Any]) -> list[Table]:
                     "status": "",
                     **prediction["totals"],
                 },
+                # measured - modelled, as the contract's total (an unpriced line has no gap)
+                differences={"difference": ("cost_actual", "cost_modelled")},
             )
         )
     if org is not None:

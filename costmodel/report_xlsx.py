@@ -71,9 +71,15 @@ def _write_table(book: Any, table: Table, formats: Mapping[str, Any]) -> None:
     if table.total is not None:
         r = first + len(table.rows)
         summed = {c.field for c in table.summed}
+        letters = {c.field: _column_letter(i) for i, c in enumerate(table.columns)}
         for col, column in enumerate(table.columns):
             value = table.total.get(column.field)
-            if column.field in summed and table.rows:
+            pair = (table.differences or {}).get(column.field)
+            if pair is not None:
+                formula = f"={letters[pair[0]]}{r + 1}-{letters[pair[1]]}{r + 1}"
+                cached = 0 if value is None else value
+                sheet.write_formula(r, col, formula, formats[f"{column.kind}_total"], cached)
+            elif column.field in summed and table.rows:
                 letter = _column_letter(col)
                 formula = f"=SUM({letter}{first + 1}:{letter}{r})"
                 cached = 0 if value is None else value

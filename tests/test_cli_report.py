@@ -417,3 +417,37 @@ def test_the_demo_reports_its_own_30_days_by_default(demo_env: Any, tmp_path: Pa
     assert (data["period"]["since"], data["period"]["until"]) == ("2026-11-01", "2026-12-01")
     assert data["batches"]["first_day"] == "2026-11-01"
     assert data["batches"]["last_day"] == "2026-11-30"
+
+
+def test_xlsx_gap_total_is_measured_minus_modelled(written: dict[str, Path]) -> None:
+    data = json.loads(written["json"].read_text())
+    cells = _xlsx(written["xlsx"])["Prediction"]
+    headers = {
+        v: _split(ref)[0]
+        for ref, (v, _, _) in cells.items()
+        if _split_ok(ref) and _split(ref)[1] == 3
+    }
+    gap = [(ref, f) for ref, (_, f, _) in cells.items() if f and _split(ref)[0] == headers["Gap"]]
+    assert len(gap) == 1
+    total_ref, formula = gap[0]
+    assert float(cells[total_ref][0] or 0) == data["prediction"]["totals"]["difference"]
+    match = re.fullmatch(r"([A-Z]+)(\d+)-([A-Z]+)(\d+)", formula)
+    assert match and match.group(1) == headers["Measured"] and match.group(3) == headers["Modelled"]
+    value = float(cells[f"{match.group(1)}{match.group(2)}"][0] or 0) - float(
+        cells[f"{match.group(3)}{match.group(4)}"][0] or 0
+    )
+    assert round(value, 2) == data["prediction"]["totals"]["difference"]
+
+
+def test_names_from_the_data_are_text_in_tables_and_charts(written: dict[str, Path]) -> None:
+    from costmodel.report_html import html_report
+    from costmodel.report_layouts import markdown_report
+
+    data = json.loads(written["json"].read_text())
+    hostile = '<a href="https://example.com/x">claims</a>|=cmd'
+    data["batches"]["by_job"][0]["key"] = hostile
+    page = html_report(data)
+    assert '<a href="https://example.com' not in page
+    assert "\\u003ca href" not in page  # nor as a Plotly label, which reads a few tags
+    assert "&lt;a href=&quot;https://example.com/x&quot;&gt;" in page
+    assert "claims</a>\\|=cmd" in markdown_report(data)  # a table cell stays one cell
