@@ -217,6 +217,15 @@ def report_command(
 
         batch_path = ensure_demo_store(today=clock)
         org_path = ensure_org_demo_store(today=clock)
+    if batch_path is None:
+        from costmodel.store import default_store_path
+
+        target = store or default_store_path()
+        if not Path(target).exists():
+            raise CostModelError(
+                f"{target}: no usage store yet; run `costmodel usage pull` or `costmodel usage "
+                "import` (or `costmodel org pull` for --source org), or try --demo"
+            )
     with _open_store(batch_path or store, read_only=True) as opened:
         org_opened = _open_store(org_path, read_only=True) if org_path else None
         try:

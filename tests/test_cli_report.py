@@ -451,3 +451,12 @@ def test_names_from_the_data_are_text_in_tables_and_charts(written: dict[str, Pa
     assert "\\u003ca href" not in page  # nor as a Plotly label, which reads a few tags
     assert "&lt;a href=&quot;https://example.com/x&quot;&gt;" in page
     assert "claims</a>\\|=cmd" in markdown_report(data)  # a table cell stays one cell
+
+
+def test_no_store_yet_says_how_to_get_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COSTMODEL_STORE", raising=False)
+    missing = tmp_path / "none.duckdb"
+    result = _run("--store", str(missing), "--format", "json", "--output", str(tmp_path / "o.json"))
+    assert result.exit_code == 1
+    assert f"{missing}: no usage store yet" in result.stderr and "--demo" in result.stderr
+    assert not missing.exists() and not (tmp_path / "o.json").exists()
