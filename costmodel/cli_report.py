@@ -152,7 +152,7 @@ def report_command(
     workspace and day; result types, caching, the scenario's prediction, reconciliation and
     gross margin. Every figure equals `usage summary` / `org summary`."""
     from costmodel.actuals import JobRule, load_job_map
-    from costmodel.cli import _open_store, _parse_date, _scenario_file, _today
+    from costmodel.cli import _needs, _open_store, _parse_date, _scenario_file, _today
     from costmodel.finance_report import (
         build_finance_report,
         load_business,
@@ -218,6 +218,7 @@ def report_command(
         batch_path = ensure_demo_store(today=clock)
         org_path = ensure_org_demo_store(today=clock)
     if batch_path is None:
+        _needs("store")  # before the store module (DuckDB) is imported
         from costmodel.store import default_store_path
 
         target = store or default_store_path()
