@@ -172,6 +172,7 @@ def report_command(
         require("xlsxwriter", extra="report")
     if fmt == "html":
         require("plotly", extra="report")
+    _needs("store")  # before a store module (DuckDB) is imported
     clock = _today(today)
     first, after = _parse_date(since, "--since"), _parse_date(until, "--until")
     if demo and month is None and first is None and after is None:
@@ -218,7 +219,6 @@ def report_command(
         batch_path = ensure_demo_store(today=clock)
         org_path = ensure_org_demo_store(today=clock)
     if batch_path is None:
-        _needs("store")  # before the store module (DuckDB) is imported
         from costmodel.store import default_store_path
 
         target = store or default_store_path()
