@@ -34,12 +34,14 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "store": ("duckdb", "pyarrow"),
     "api": ("anthropic", "tqdm", "duckdb", "pyarrow"),
     "dashboard": ("streamlit", "plotly", "duckdb", "pyarrow"),
+    "report": ("xlsxwriter", "plotly", "duckdb", "pyarrow"),
 }
 
 _FEATURES = {
     "store": "the usage store",
     "api": "pulling usage from the API",
     "dashboard": "the dashboard",
+    "report": "the finance report",
 }
 
 

@@ -48,6 +48,7 @@ SCHEMAS: Final = {
     "reconcile": "costmodel.reconcile/1",
     "assess": "costmodel.assess/1",
     "budget": "costmodel.budget/1",
+    "report": "costmodel.report/1",
 }
 
 

@@ -69,9 +69,11 @@ def _add_commands() -> None:
     # The finance commands live in their own modules; imported here so `costmodel --help` lists them.
     from costmodel.shells.cli.budget import budget
     from costmodel.shells.cli.export import export
+    from costmodel.shells.cli.report import report_command
 
     main.add_command(export)
     main.add_command(budget)
+    main.add_command(report_command)
 
 
 _add_commands()
