@@ -711,6 +711,10 @@ def pull(
 )
 @click.option("--ended-at", help="When the batch ended (YYYY-MM-DD or ISO time).")
 @click.option(
+    "--expires-at",
+    help="When the batch would expire (YYYY-MM-DD or ISO time; the API's expires_at).",
+)
+@click.option(
     "--skip-invalid",
     is_flag=True,
     help="Import the valid lines and report the rejected ones, instead of refusing "
@@ -730,6 +734,7 @@ def import_(
     batch_id: str | None,
     created_at: str | None,
     ended_at: str | None,
+    expires_at: str | None,
     skip_invalid: bool,
     replace: bool,
     store: Path | None,
@@ -755,6 +760,7 @@ def import_(
                 batch_id=batch_id,
                 created_at=created_at,
                 ended_at=ended_at,
+                expires_at=expires_at,
                 skip_invalid=skip_invalid,
             )
             written = opened.write_batch(source.batch_meta(), source, replace=replace)
@@ -1415,6 +1421,10 @@ def assess_command(
     if rejected:
         sys.exit(EXIT_ERROR)
 
+
+from costmodel.cli_ops import register as _register_ops  # noqa: E402  (usage ops)
+
+_register_ops(usage)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

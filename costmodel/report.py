@@ -72,6 +72,7 @@ SCHEMAS: Final = {
     "org_summary": "costmodel.org_summary/1",
     "reconcile": "costmodel.reconcile/1",
     "assess": "costmodel.assess/1",
+    "ops": "costmodel.ops/1",
 }
 _PLAN_COSTS: Final = ("cost_sync", "cost_batch", "list_cost_sync", "list_cost_batch")
 
