@@ -52,8 +52,10 @@ _AXIS_TITLES: Final = {
 }
 
 
-def _keys(frame: pd.DataFrame) -> list[str]:
-    return [plain(key) for key in frame["key"].astype(str)]
+def _keys(frame: pd.DataFrame, by: str = "day") -> list[str]:
+    keys = [plain(key) for key in frame["key"].astype(str)]
+    # "09:00" -> "09": 24 hours fit across half a page without turning on their side.
+    return [key.removesuffix(":00") for key in keys] if by == "hour" else keys
 
 
 def _values(series: pd.Series) -> list[float | None]:
@@ -80,7 +82,7 @@ def success_rate_chart(frame: pd.DataFrame, *, by: str = "day", target: float = 
         data=[
             {
                 "type": "bar",
-                "x": _keys(frame),
+                "x": _keys(frame, by),
                 "y": rates,
                 "marker": {"color": [FLAG_COLOUR if f else SUCCESS_COLOUR for f in flagged]},
                 "customdata": [
@@ -102,6 +104,7 @@ def success_rate_chart(frame: pd.DataFrame, *, by: str = "day", target: float = 
                 "range": [max(0.0, floor - (1 - floor) * 0.5 - 0.002), 1.0005],
                 "automargin": True,
             },
+            # The target as a dashed line (the title names it; a label would sit on the bars).
             shapes=[
                 {
                     "type": "line",
@@ -111,18 +114,6 @@ def success_rate_chart(frame: pd.DataFrame, *, by: str = "day", target: float = 
                     "y0": target,
                     "y1": target,
                     "line": {"color": "#374151", "dash": "dash", "width": 1.5},
-                }
-            ],
-            annotations=[
-                {
-                    "xref": "paper",
-                    "x": 1,
-                    "xanchor": "right",
-                    "y": target,
-                    "yanchor": "bottom",
-                    "text": f"target {target:.0%}",
-                    "showarrow": False,
-                    "font": {"size": 12, "color": "#374151"},
                 }
             ],
         ),
@@ -136,11 +127,11 @@ def turnaround_chart(
     claims: Sequence[tuple[str, float, float, str]] = CLAIMS,
 ) -> go.Figure:
     """p50, p95 and max turnaround (hours) per group, over the claims as shaded bands."""
-    title = f"Turnaround, creation to end, by {'hour of submission (UTC)' if by == 'hour' else by}"
+    title = f"Turnaround by {'hour of submission (UTC)' if by == 'hour' else by}"
     timed = frame[frame["timed_batches"] > 0] if not frame.empty else frame
     if timed.empty:
         return _empty(title, "No batch in this period has both its creation and end times")
-    keys = _keys(timed)
+    keys = _keys(timed, by)
     mode = "lines+markers" if by == "day" else "markers"
     traces: list[dict[str, Any]] = [
         {
@@ -178,7 +169,7 @@ def turnaround_chart(
             title,
             xaxis=_x_axis(by),
             yaxis={
-                "title": {"text": "Hours"},
+                "title": {"text": "Hours, creation to end"},
                 "range": [0, top],
                 "rangemode": "tozero",
                 "automargin": True,
@@ -196,20 +187,7 @@ def turnaround_chart(
                     "layer": "below",
                 }
                 for _, low, high, colour in claims
-            ],
-            annotations=[
-                {
-                    "xref": "paper",
-                    "x": 0.005,
-                    "xanchor": "left",
-                    "y": high,
-                    "yanchor": "top",
-                    "text": label,
-                    "showarrow": False,
-                    "font": {"size": 11, "color": "#4b5563"},
-                }
-                for label, _, high, _ in claims
-            ],
+            ],  # named in the legend: a label inside a band would sit on the points
         ),
     )
 
@@ -223,7 +201,7 @@ def expired_share_chart(frame: pd.DataFrame, *, by: str = "day") -> go.Figure:
         data=[
             {
                 "type": "bar",
-                "x": _keys(frame),
+                "x": _keys(frame, by),
                 "y": _values(frame["expired_share"]),
                 "marker": {"color": RESULT_COLOURS["expired"]},
                 "customdata": [
@@ -286,7 +264,7 @@ def tokens_per_request_chart(frame: pd.DataFrame, *, by: str = "day") -> go.Figu
     if frame.empty or not (frame["succeeded"] > 0).any():
         return _empty(title, "No succeeded requests in this period")
     shown = frame[frame["succeeded"] > 0]
-    keys = _keys(shown)
+    keys = _keys(shown, by)
     return go.Figure(
         data=[
             {
