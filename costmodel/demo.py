@@ -14,9 +14,12 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from costmodel.store import open_store
+
+if TYPE_CHECKING:
+    from costmodel.synthetic import BatchTimes
 
 __all__ = ["DEMO_JOBS", "DEMO_LABEL", "default_demo_path", "ensure_demo_store"]
 
@@ -51,7 +54,7 @@ _BUSY_ERRORS: Final = ("overloaded_error",) * 5 + ("api_error", "invalid_request
 _CANCELED_BATCH: Final = (12, 1)  # (days back, job number): the month's one canceled batch
 
 
-def _outcomes(times: Any, *, canceled: bool) -> dict[str, Any]:
+def _outcomes(times: BatchTimes, *, canceled: bool) -> dict[str, Any]:
     """Result shares for a demo batch: requests expire only in a batch that ran out of time,
     are canceled only in a canceled batch, and err more at peak."""
     slow = times.ended_at - times.created_at >= timedelta(hours=12)
