@@ -26,6 +26,7 @@ pages = [
     st.Page(UI / "compare.py", title="Compare scenarios", icon=":material/compare_arrows:"),
     st.Page(UI / "ranges.py", title="Ranges and forecast", icon=":material/stacked_line_chart:"),
     st.Page(UI / "actual_usage.py", title="Actual usage", icon=":material/receipt_long:"),
+    st.Page(UI / "operations.py", title="Operations", icon=":material/monitor_heart:"),
     st.Page(UI / "organisation.py", title="Organisation", icon=":material/domain:"),
     st.Page(UI / "assessment.py", title="Assessment", icon=":material/rule:"),
     st.Page(UI / "prices.py", title="Prices", icon=":material/sell:"),

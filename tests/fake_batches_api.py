@@ -60,8 +60,14 @@ class FakeBatch:
     archived_at: datetime | None = None
     results_gone: bool = False  # answer 404 on the results URL (kept 29 days only)
     counts: dict[str, int] | None = None  # request_counts to report instead of the lines' own
+    # As the API: 24 hours after creation unless given; a batch that ran out of time ends
+    # then (give ended_at=expires_at, its unfinished requests as expired lines).
+    expires_at: datetime | None = None
+    cancel_initiated_at: datetime | None = None  # set when a cancel was asked
 
     def __post_init__(self) -> None:
+        if self.expires_at is None:
+            self.expires_at = self.created_at + timedelta(hours=24)
         if self.ended_at is None and self.processing_status == "ended":
             self.ended_at = self.created_at + timedelta(minutes=42)
 
@@ -177,9 +183,9 @@ class FakeBatchesAPI:
             "processing_status": batch.processing_status,
             "request_counts": batch.request_counts(),
             "created_at": _iso(batch.created_at),
-            "expires_at": _iso(batch.created_at + timedelta(hours=24)),
+            "expires_at": _iso(batch.expires_at),
             "ended_at": _iso(batch.ended_at) if ended else None,
-            "cancel_initiated_at": None,
+            "cancel_initiated_at": _iso(batch.cancel_initiated_at),
             "archived_at": _iso(batch.archived_at),
             "results_url": (
                 f"{self.base_url}/v1/messages/batches/{batch.id}/results" if ended else None

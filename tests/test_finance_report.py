@@ -246,7 +246,11 @@ def test_success_rate_and_result_types_count_every_request(full: dict[str, Any])
     assert counted == {k: totals[k] for k in ("succeeded", "errored", "canceled", "expired")}
     assert ops["requests"] == sum(counted.values()) == totals["requests"]
     assert ops["success_rate_pct"] == round(100 * totals["succeeded"] / totals["requests"], 2)
-    assert ops["turnaround"] is None  # not recorded by the store yet; the note says so
+    # turnaround and error types come from the operations summary over the same batches
+    spans = ops["turnaround"]
+    assert spans["batches"] > 0
+    assert spans["p50_hours"] <= spans["p95_hours"] <= spans["max_hours"] <= 24.0
+    assert sum(e["requests"] for e in ops["errors_by_type"]) == totals["errored"]
     assert "Turnaround" in ops["note"]
 
 

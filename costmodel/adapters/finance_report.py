@@ -15,8 +15,9 @@ to it exactly (see :func:`decompose_gap`):
 - token mix = (the measured tokens at the scenario's prices and plan) - modelled - volume
 - price = measured - (the measured tokens at the scenario's prices and plan)
 
-Batch operations (result types, success rate, and turnaround once the store records it) are one
-function, :func:`batch_operations`, so that the operations summary can be plugged in there.
+Batch operations (result types and success rate as the usage summary counts them; turnaround,
+expired share and errors by type from the operations summary) are one function,
+:func:`batch_operations`.
 """
 
 from __future__ import annotations
@@ -339,16 +340,25 @@ def batch_operations(
     until: date,
     jobs: JobRule,
 ) -> dict[str, Any]:
-    """The report's batch-operations section: result types and success rate from the usage
-    summary; turnaround is ``None`` until the store records batch times.
+    """The report's batch-operations section: result types and the success rate from the usage
+    summary (so they equal ``usage summary``), turnaround (creation to end), the expired share
+    and errors by type from :func:`costmodel.core.ops.operations_summary` over the same period."""
+    from costmodel.core.ops import operations_summary
 
-    This is the one place the operations summary plugs in: replace the body with a call to
-    ``operations_summary(store, by="day", since=since, until=until, jobs=jobs)`` and fill
-    ``turnaround`` (and any error types) from it; the layouts read the keys below.
-    """
-    del store, since, until, jobs  # read by the operations summary, once it is plugged in
     totals = summary.totals()
     counted = sum(int(totals[kind]) for kind in _RESULT_TYPES)
+    ops = operations_summary(store, by="day", since=since, until=until, jobs=jobs)
+    spans = ops.total.turnaround.to_dict()
+    unknown = ops.total.unknown_times
+    errored = sum(ops.errors.values())
+    note = (
+        "Turnaround runs from a batch's creation to its end (UTC), over the batches whose "
+        "requests fall in the period; result types and the success rate count every stored "
+        "request."
+    )
+    if unknown:
+        note += f" {unknown:,} batch(es) have no recorded creation or end time (imported from "
+        note += "files without --created-at/--ended-at): their turnaround is unknown."
     return {
         "requests": counted,
         "result_types": [
@@ -357,10 +367,13 @@ def batch_operations(
         ],
         "success_rate_pct": _pct(totals["succeeded"], counted),
         "not_billed": counted - int(totals["succeeded"]),
-        "turnaround": None,
-        "errors_by_type": None,
-        "note": "Turnaround (creation to end) and errors by type are not recorded by this store "
-        "yet; result types and the success rate are counted from every stored request.",
+        "turnaround": {**spans, "unknown_batches": unknown},
+        "expired_share_pct": _pct(totals["expired"], counted),
+        "errors_by_type": [
+            {"type": kind, "requests": n, "share_pct": _pct(n, errored)}
+            for kind, n in sorted(ops.errors.items(), key=lambda item: (-item[1], item[0]))
+        ],
+        "note": note,
     }
 
 

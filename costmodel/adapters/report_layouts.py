@@ -86,6 +86,12 @@ def headline(data: Mapping[str, Any]) -> list[tuple[str, str]]:
             ("Saved by the Batches API", _money(totals["savings"])),
             ("Requests", f"{int(totals['requests']):,}"),
             ("Success rate", format_percent(ops["success_rate_pct"], 2)),
+            (
+                "Turnaround p50 / p95",
+                "not recorded"
+                if ops["turnaround"]["p50_hours"] is None
+                else f"{ops['turnaround']['p50_hours']:.1f} h / {ops['turnaround']['p95_hours']:.1f} h",
+            ),
             ("Saved by prompt caching", _money(batches["cache"]["totals"]["saved"])),
         ]
     if org is not None:
@@ -161,6 +167,40 @@ def report_tables(data: Mapping[str, Any]) -> list[Table]:
                 {"type": "Total", "requests": ops["requests"], "share_pct": 100.0},
             )
         )
+        spans = ops["turnaround"]
+        if spans["batches"]:
+            tables.append(
+                Table(
+                    "turnaround",
+                    "Batch turnaround, creation to end (hours)",
+                    (
+                        Column("batches", "Batches timed", "count"),
+                        Column("p50_hours", "p50", "decimal"),
+                        Column("p95_hours", "p95", "decimal"),
+                        Column("max_hours", "Max", "decimal"),
+                        Column("unknown_batches", "Not timed", "count"),
+                    ),
+                    (spans,),
+                )
+            )
+        if ops["errors_by_type"]:
+            tables.append(
+                Table(
+                    "error_types",
+                    "Errored requests by error type",
+                    (
+                        Column("type", "Error type"),
+                        Column("requests", "Requests", "count"),
+                        Column("share_pct", "Share", "percent"),
+                    ),
+                    tuple(ops["errors_by_type"]),
+                    {
+                        "type": "Total",
+                        "requests": sum(e["requests"] for e in ops["errors_by_type"]),
+                        "share_pct": 100.0,
+                    },
+                )
+            )
         cache = batches["cache"]
         tables.append(
             Table(

@@ -77,7 +77,10 @@ __all__ = [
     "open_store",
 ]
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
+# A store of this version or later reads without upgrading (later versions only add columns,
+# which a reader of an older store reports as unknown); an older one is upgraded first.
+_READABLE_FROM: Final = 3
 # DuckDB's own default is 80% of RAM, which it fills with cached pages on a big import; a
 # bound keeps memory flat as inputs grow (DuckDB spills to ``<store>.tmp`` beyond it). At
 # 256MB a 1,000,000-line import ran at half the speed (pages evicted and reread); at 512MB it
@@ -132,6 +135,9 @@ _BATCH_COLUMNS: Final = (
     "imported_at",
     "digest",
 )
+# Schema 4: the batch as the API reported it (its own request counts, when a cancel was asked).
+_REPORTED_COUNTS: Final = tuple(f"reported_{kind}" for kind in ("processing", *RESULT_TYPES))
+_OPERATIONS_COLUMNS: Final = (*_REPORTED_COUNTS, "cancel_initiated_at")
 # Never install or load a DuckDB extension behind the user's back: a SQLite (or other) file
 # given as the store would otherwise make DuckDB fetch a scanner over the network.
 _NO_EXTENSIONS: Final = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -209,6 +215,17 @@ _MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
         "ALTER TABLE batches ADD COLUMN digest VARCHAR",
         _RECOMPUTE_DIGESTS,
         "ALTER TABLE unavailable_batches ADD COLUMN batch_created_at TIMESTAMP",
+    ),
+    # Batch operations: the request counts the API reported for the batch (beside the counts
+    # of the stored lines) and when a cancel was asked. Columns added only, NULL for the
+    # batches stored before (unknown): no stored row is dropped or rewritten. IF NOT EXISTS,
+    # so a store that somehow has a column already is completed rather than refused.
+    4: (
+        *(
+            f"ALTER TABLE batches ADD COLUMN IF NOT EXISTS {name} BIGINT"
+            for name in _REPORTED_COUNTS
+        ),
+        "ALTER TABLE batches ADD COLUMN IF NOT EXISTS cancel_initiated_at TIMESTAMP",
     ),
 }
 
@@ -329,7 +346,7 @@ def open_store(
     connection = _connect(target, memory_limit, read_only=read_only)
     store = Store(target, connection, read_only=read_only, memory_limit=memory_limit)
     try:
-        if read_only and (store._schema_version() or 0) < SCHEMA_VERSION:
+        if read_only and (store._schema_version() or 0) < _READABLE_FROM:
             # A store made by an older costmodel: upgrade it once through a short read-write
             # connection (which says clearly why if it cannot), then read it as asked.
             connection.close()
@@ -397,6 +414,26 @@ def _timestamp(value: Any, what: str) -> datetime | None:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     raise StoreError(f"{what}: expected a time, got {value!r}")
+
+
+def _reported(meta: Mapping[str, Any], batch_id: str) -> dict[str, Any]:
+    """The schema-4 columns of a batch from its ``batch_meta``: ``reported_counts`` (the API's
+    ``request_counts``, whole numbers by kind) and ``cancel_initiated_at``; None where unknown."""
+    counts = meta.get("reported_counts") or {}
+    if not isinstance(counts, Mapping):
+        raise StoreError(f"batch {batch_id}: reported_counts: expected counts by result type")
+    values: dict[str, Any] = {}
+    for column in _REPORTED_COUNTS:
+        value = counts.get(column.removeprefix("reported_"))
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            raise StoreError(f"batch {batch_id}: {column}: expected a count, got {value!r}")
+        values[column] = value
+    values["cancel_initiated_at"] = _timestamp(
+        meta.get("cancel_initiated_at"), f"batch {batch_id}: cancel_initiated_at"
+    )
+    return values
 
 
 def _day(value: date | datetime | str | None, what: str) -> date | None:
@@ -520,6 +557,8 @@ class Store:
                 self._refresh_digests()
             return
         if self.read_only:
+            if version is not None and version >= _READABLE_FROM:
+                return  # read as it is; the first write upgrades it
             raise StoreError(f"{self.path}: needs upgrading; open it once without read-only")
         self._con.execute("BEGIN TRANSACTION")
         try:
@@ -530,6 +569,12 @@ class Store:
             for step in range((version or 0) + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[step]:
                     self._con.execute(statement)
+            if version is not None and version >= 3:
+                # Digests kept since schema 3, made perhaps by another DuckDB's hash(): redo
+                # them before stamping this one's name, or a re-pull would read as a conflict.
+                made_by = self._one("SELECT value FROM meta WHERE key = 'digest_function'")
+                if made_by is None or made_by[0] != _DIGEST_FUNCTION:
+                    self._con.execute(_RECOMPUTE_DIGESTS)
             self._con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
@@ -560,6 +605,71 @@ class Store:
     @property
     def schema_version(self) -> int:
         return self._schema_version() or 0
+
+    # -- batch operations (costmodel.core.ops) -----------------------------------------------------
+    def operation_counts(
+        self,
+        since: date | datetime | str | None = None,
+        until: date | datetime | str | None = None,
+        *,
+        key_sql: str | None = None,
+        key_params: Sequence[Any] = (),
+    ) -> pd.DataFrame:
+        """Requests per (batch, key, result type, error type) used in the window, with the
+        token sums of those requests, for :func:`costmodel.core.ops.operations_summary`.
+
+        Columns: ``batch_id``, ``key`` (``key_sql`` over ``requests_dated``, e.g. the job;
+        NULL without it), ``result_type``, ``error_type`` (errored rows; NULL where the line
+        gave none), ``requests``, ``input_tokens``, ``output_tokens``, ``cache_write_tokens``
+        (every cache write), ``cache_read_tokens``. Rows grow with batches, not requests.
+        """
+        where, params = self._where(since, until)
+        key = f"({key_sql})" if key_sql else "NULL::VARCHAR"
+        return self._con.execute(
+            f"SELECT batch_id, {key} AS key, result_type, error_type, count(*) AS requests, "
+            "sum(input_tokens)::BIGINT AS input_tokens, "
+            "sum(output_tokens)::BIGINT AS output_tokens, "
+            "sum(cache_creation_input_tokens)::BIGINT AS cache_write_tokens, "
+            "sum(cache_read_tokens)::BIGINT AS cache_read_tokens "
+            f"FROM requests_dated{where} GROUP BY ALL ORDER BY ALL",
+            [*key_params, *params],
+        ).df()
+
+    def batch_times(
+        self,
+        since: date | datetime | str | None = None,
+        until: date | datetime | str | None = None,
+    ) -> pd.DataFrame:
+        """One row per batch with requests used in the window: its times and what the API
+        reported of it, for :func:`costmodel.core.ops.operations_summary`.
+
+        Columns: ``batch_id``, ``source``, ``processing_status``, ``usage_date``,
+        ``created_at``, ``ended_at``, ``expires_at``, ``cancel_initiated_at`` (naive UTC;
+        NULL where unknown, as for a file imported without its times) and ``reported_<kind>``
+        for processing, succeeded, errored, canceled, expired: the API's ``request_counts``,
+        NULL for imports and for a schema-3 store read without upgrading.
+        """
+        present = {
+            row[0]
+            for row in self._con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = 'batches'"
+            ).fetchall()
+        }
+        added = ", ".join(
+            f"b.{name}" if name in present else f"NULL::{kind} AS {name}"
+            for name, kind in (
+                ("cancel_initiated_at", "TIMESTAMP"),
+                *((name, "BIGINT") for name in _REPORTED_COUNTS),
+            )
+        )
+        where, params = self._where(since, until)
+        return self._con.execute(
+            "SELECT b.batch_id, b.source, b.processing_status, d.usage_date, b.created_at, "
+            f"b.ended_at, b.expires_at, {added} FROM batches b JOIN "
+            f"(SELECT batch_id, min(usage_date) AS usage_date FROM requests_dated{where} "
+            "GROUP BY batch_id) d USING (batch_id) ORDER BY b.created_at NULLS LAST, b.batch_id",
+            params,
+        ).df()
 
     # -- writing ------------------------------------------------------------------------------
     def write_batch(
@@ -696,6 +806,7 @@ class Store:
                 key: _timestamp(meta.get(key), f"batch {batch_id}: {key}")
                 for key in ("created_at", "ended_at", "expires_at", "archived_at")
             }
+            reported = _reported(meta, batch_id)
             if before is not None and not replace:
                 moved = [
                     f"{key} {times[key]} (stored: {stored})"
@@ -704,6 +815,7 @@ class Store:
                 ]
                 if before[1] == digest and not moved:
                     con.execute("ROLLBACK")  # the same requests: keep the batch as stored
+                    self._fill_unknown(batch_id, {"expires_at": times["expires_at"], **reported})
                     return WriteResult(batch_id, rows, counts, int(before[0]), True, True, digest)
                 what = (
                     f"holds different requests ({rows:,}; stored: {int(before[0]):,})"
@@ -743,11 +855,13 @@ class Store:
                 "complete": complete,
                 "imported_at": datetime.now(UTC).replace(tzinfo=None),
                 "digest": digest,
+                **reported,
             }
-            placeholders = ", ".join("?" for _ in _BATCH_COLUMNS)
+            written = (*_BATCH_COLUMNS, *_OPERATIONS_COLUMNS)
+            placeholders = ", ".join("?" for _ in written)
             con.execute(
-                f"INSERT OR REPLACE INTO batches ({', '.join(_BATCH_COLUMNS)}) VALUES ({placeholders})",
-                [record[name] for name in _BATCH_COLUMNS],
+                f"INSERT OR REPLACE INTO batches ({', '.join(written)}) VALUES ({placeholders})",
+                [record[name] for name in written],
             )
             # Stored now: no longer a batch without results.
             con.execute("DELETE FROM unavailable_batches WHERE batch_id = ?", [batch_id])
@@ -759,6 +873,17 @@ class Store:
             raise
         return WriteResult(
             batch_id, rows, counts, int(before[0]) if before else 0, complete, False, digest
+        )
+
+    def _fill_unknown(self, batch_id: str, values: Mapping[str, Any]) -> None:
+        """Record what a batch stored before did not say (NULL columns only: a stored figure
+        is never rewritten), e.g. the API's counts on a re-pull of a batch stored by schema 3."""
+        known = {name: value for name, value in values.items() if value is not None}
+        if not known:
+            return
+        sets = ", ".join(f"{name} = coalesce({name}, ?)" for name in known)
+        self._con.execute(
+            f"UPDATE batches SET {sets} WHERE batch_id = ?", [*known.values(), batch_id]
         )
 
     def _digest(self, batch_id: str) -> str:

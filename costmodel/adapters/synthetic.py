@@ -20,6 +20,7 @@ import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -190,13 +191,15 @@ def generate(
     expected: Expected | None = None,
     models: tuple[tuple[str, float, bool, bool], ...] = MODELS,
     profile: Profile | None = None,
+    error_types: tuple[str, ...] = ERROR_TYPES,
 ) -> Iterator[str]:
     """``n`` results lines (no newline), custom ids ``{job}-{i}``, out of order when ``shuffle``.
 
     ``text_words`` sets the size of each succeeded message's text (the benchmark uses about
     200 words, near the 1.6 KB per line real files average). Totals go into ``expected``.
     ``models``: (model, share, may write 1h caches, may web-search) tuples; ``profile``: a
-    workload's typical request sizes (default: a broad mix of sizes).
+    workload's typical request sizes (default: a broad mix of sizes); ``error_types``: what
+    an errored line's ``error.error.type`` is drawn from (repeat one to weight it).
     """
     rng = random.Random(seed)
     order = list(range(n))
@@ -210,7 +213,7 @@ def generate(
         custom_id = f"{job}-{index}"
         draw = rng.random()
         if draw < errored:
-            kind, line = "errored", errored_line(custom_id, rng.choice(ERROR_TYPES))
+            kind, line = "errored", errored_line(custom_id, rng.choice(error_types))
         elif draw < errored + expired:
             kind, line = "expired", bare_line(custom_id, "expired")
         elif draw < errored + expired + canceled:
@@ -243,6 +246,48 @@ def generate(
             expected.result_types[kind] += 1
             expected.custom_ids.append(custom_id)
         yield line
+
+
+# When the Batches API is busiest (UTC, weekdays): the US working day over Europe's afternoon.
+PEAK_HOURS: Final = range(13, 21)
+BUSINESS_HOURS: Final = range(8, 18)
+BATCH_LIFETIME: Final = timedelta(hours=24)  # the API expires what is unfinished by then
+
+
+@dataclass(frozen=True)
+class BatchTimes:
+    """A generated batch's times, as the API would report them (naive UTC)."""
+
+    created_at: datetime
+    ended_at: datetime
+    expires_at: datetime
+
+    @property
+    def expired(self) -> bool:
+        """Ran out of time: the API ends such a batch at its expiry, the rest expired."""
+        return self.ended_at >= self.expires_at
+
+
+def batch_times(created_at: datetime, seed: int) -> BatchTimes:
+    """Plausible times for a batch created at ``created_at`` (UTC), the same for a seed.
+
+    Off-peak a batch ends in well under 4 hours (1-4 h in business hours, 0.3-2.5 h at
+    night and at weekends); at peak (:data:`PEAK_HOURS` on weekdays) about half take 12 to
+    26 hours, and those past 24 hours expired. These shapes echo what is said of the API
+    (1-4 hours in business hours, 12-24 at peak) so the Operations page has something to
+    check; they are not measurements.
+    """
+    rng = random.Random(seed)
+    weekday = created_at.weekday() < 5
+    if weekday and created_at.hour in PEAK_HOURS and rng.random() < 0.5:
+        hours = rng.uniform(12, 26)
+    elif weekday and created_at.hour in BUSINESS_HOURS:
+        hours = rng.uniform(1, 4)
+    else:
+        hours = rng.uniform(0.3, 2.5)
+    expires = created_at + BATCH_LIFETIME
+    ended = min(created_at + timedelta(seconds=round(hours * 3600)), expires)
+    return BatchTimes(created_at, ended, expires)
 
 
 def write_results(path: Path | str, n: int, **options: Any) -> Expected:

@@ -49,6 +49,7 @@ SCHEMAS: Final = {
     "assess": "costmodel.assess/1",
     "budget": "costmodel.budget/1",
     "report": "costmodel.report/1",
+    "ops": "costmodel.ops/1",
 }
 
 

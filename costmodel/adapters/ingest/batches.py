@@ -177,6 +177,10 @@ class _Listed:
     ended_at: datetime | None
     expires_at: datetime | None
     archived_at: datetime | None
+    # The API's own request_counts (processing where it gives it) and cancel time, kept
+    # beside the stored lines' counts for batch operations (costmodel.core.ops).
+    counts: dict[str, int] = field(default_factory=dict)
+    cancel_initiated_at: datetime | None = None
 
 
 class _Malformed(Exception):
@@ -221,11 +225,19 @@ def _listed(item: Any, where: str) -> _Listed:
         raise _Malformed(f"{where}.id: empty")
     counts = _field(item, "request_counts", dict, where)
     expected = 0
+    reported: dict[str, int] = {}
     for kind in ("succeeded", "errored", "canceled", "expired"):
         n = _field(counts, kind, int, f"{where}.request_counts")
         if n < 0:
             raise _Malformed(f"{where}.request_counts.{kind}: negative ({n})")
         expected += n
+        reported[kind] = n
+    processing = counts.get("processing")
+    if processing is not None:
+        processing = _field(counts, "processing", int, f"{where}.request_counts")
+        if processing < 0:
+            raise _Malformed(f"{where}.request_counts.processing: negative ({processing})")
+        reported["processing"] = processing
     return _Listed(
         id=batch_id,
         processing_status=_field(item, "processing_status", str, where),
@@ -234,6 +246,8 @@ def _listed(item: Any, where: str) -> _Listed:
         ended_at=_moment(item, "ended_at", where, required=False),
         expires_at=_moment(item, "expires_at", where, required=False),
         archived_at=_moment(item, "archived_at", where, required=False),
+        counts=reported,
+        cancel_initiated_at=_moment(item, "cancel_initiated_at", where, required=False),
     )
 
 
@@ -537,6 +551,9 @@ def _pull_batch(
             "source": "api",
             "expires_at": batch.expires_at,
             "archived_at": batch.archived_at,
+            "cancel_initiated_at": batch.cancel_initiated_at,
+            "reported_counts": batch.counts,
+            "processing_status": batch.processing_status,
             "expected_requests": expected,
         }
         stored = store.stored_batch(batch.id)

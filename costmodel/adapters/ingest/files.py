@@ -432,8 +432,10 @@ class ResultsFile:
         chunk_rows: int,
         name: str,
         source: str,
+        expires_at: datetime | None = None,
     ) -> None:
         self.path = path
+        self.expires_at = expires_at
         self.batch_id = batch_id
         self.created_at = created_at
         self.ended_at = ended_at
@@ -453,6 +455,7 @@ class ResultsFile:
             "processing_status": "ended",
             "created_at": self.created_at,
             "ended_at": self.ended_at,
+            "expires_at": self.expires_at,
             "rejected_lines": self.validation.rejected_count,
         }
 
@@ -648,13 +651,14 @@ def read_results(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     name: str | None = None,
     per_line: bool = False,
+    expires_at: datetime | date | str | None = None,
 ) -> ResultsFile:
     """Open a saved results file for reading as request rows (see :class:`ResultsFile`).
 
     ``batch_id`` defaults to the id in a ``msgbatch_...`` file name (any other name is refused:
     give ``batch_id``).
-    ``created_at`` / ``ended_at`` are the batch's times when known (a file does not carry
-    them). ``name`` is how messages refer to the file (default: its path). With
+    ``created_at`` / ``ended_at`` / ``expires_at`` are the batch's times when known (a file
+    does not carry them; an end or expiry before the creation is refused). ``name`` is how messages refer to the file (default: its path). With
     ``skip_invalid`` the whole file is checked here, so ``validation`` is complete at once.
     ``per_line`` uses the reference reader throughout (slower; for checking the fast one).
     """
@@ -668,11 +672,24 @@ def read_results(
     batch = batch_id if batch_id is not None else batch_id_for(file)
     if not batch.strip():
         raise IngestError(f"{label}: empty batch id")
+    times = {
+        "created_at": _utc(created_at, "created_at"),
+        "ended_at": _utc(ended_at, "ended_at"),
+        "expires_at": _utc(expires_at, "expires_at"),
+    }
+    start = times["created_at"]
+    for key in ("ended_at", "expires_at"):
+        moment = times[key]
+        if start is not None and moment is not None and moment < start:
+            raise IngestError(
+                f"{label}: {key} {moment:%Y-%m-%d %H:%M} is before created_at {start:%Y-%m-%d %H:%M}"
+            )
     results = ResultsFile(
         file,
         batch_id=batch,
-        created_at=_utc(created_at, "created_at"),
-        ended_at=_utc(ended_at, "ended_at"),
+        created_at=times["created_at"],
+        ended_at=times["ended_at"],
+        expires_at=times["expires_at"],
         skip_invalid=skip_invalid,
         chunk_rows=chunk_rows,
         name=label,

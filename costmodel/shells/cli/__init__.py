@@ -69,11 +69,13 @@ def _add_commands() -> None:
     # The finance commands live in their own modules; imported here so `costmodel --help` lists them.
     from costmodel.shells.cli.budget import budget
     from costmodel.shells.cli.export import export
+    from costmodel.shells.cli.ops import register as register_ops
     from costmodel.shells.cli.report import report_command
 
     main.add_command(export)
     main.add_command(budget)
     main.add_command(report_command)
+    register_ops(usage)
 
 
 _add_commands()

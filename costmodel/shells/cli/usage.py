@@ -156,6 +156,10 @@ def pull(
 )
 @click.option("--ended-at", help="When the batch ended (YYYY-MM-DD or ISO time).")
 @click.option(
+    "--expires-at",
+    help="When the batch would expire (YYYY-MM-DD or ISO time; the API's expires_at).",
+)
+@click.option(
     "--skip-invalid",
     is_flag=True,
     help="Import the valid lines and report the rejected ones, instead of refusing "
@@ -175,6 +179,7 @@ def import_(
     batch_id: str | None,
     created_at: str | None,
     ended_at: str | None,
+    expires_at: str | None,
     skip_invalid: bool,
     replace: bool,
     store: Path | None,
@@ -200,6 +205,7 @@ def import_(
                 batch_id=batch_id,
                 created_at=created_at,
                 ended_at=ended_at,
+                expires_at=expires_at,
                 skip_invalid=skip_invalid,
             )
             written = opened.write_batch(source.batch_meta(), source, replace=replace)
