@@ -61,10 +61,12 @@ import pandas as pd
 import pyarrow as pa
 
 from costmodel.errors import IngestError, StoreError
-from costmodel.ingest import REQUEST_COLUMNS, RESULT_TYPES
 from costmodel.usage import COUNT_COLUMNS
+from costmodel.usage_rows import AGGREGATE_BY, REQUEST_COLUMNS, RESULT_TYPES, JobRule, PriceBand
 
 __all__ = [
+    "AGGREGATE_KEYS",
+    "AGGREGATE_SUMS",
     "DEFAULT_MEMORY_LIMIT",
     "SCHEMA_VERSION",
     "BatchConflictError",
@@ -1004,6 +1006,51 @@ class Store:
             [*key_params, *model_params, *params, *([job] if job is not None else [])],
         ).df()
 
+    def usage_aggregates(
+        self,
+        by: Sequence[str] = (),
+        *,
+        since: date | datetime | str | None = None,
+        until: date | datetime | str | None = None,
+        jobs: JobRule | None = None,
+        bands: Sequence[PriceBand] = (),
+    ) -> pd.DataFrame:
+        """Every stored request in the window, summed per price key and grouping: the few
+        rows a summary, a report or an export prices instead of the requests themselves.
+
+        ``by``: any of ``batch``, ``job`` (by ``jobs``, default :class:`JobRule`) and ``day``
+        (the usage day, as ``YYYY-MM-DD``). The price key is always part of the grouping:
+        ``result_type``, ``model`` (as stored), ``band`` (the :class:`PriceBand` number a
+        succeeded request falls in, else missing), ``long_context`` (its own prompt over the
+        band's threshold, decided per request), ``inference_geo`` and ``speed`` (the API's
+        defaults where unreported) and ``outside_batch`` (the batch of a succeeded request in
+        no band, else None). Then ``requests`` (the count), the sums of
+        :data:`AGGREGATE_SUMS` (int64) and ``longest_prompt``. Errored, canceled and expired
+        requests come as their own rows (counted; their counts are zero).
+        """
+        return run_aggregate(
+            self._con,
+            "requests_dated",
+            (),
+            by,
+            since=since,
+            until=until,
+            jobs=jobs,
+            bands=bands,
+        )
+
+    def succeeded_models(
+        self,
+        since: date | datetime | str | None = None,
+        until: date | datetime | str | None = None,
+    ) -> list[str]:
+        """The model names (as stored) of the succeeded requests in the window, sorted."""
+        where, params = self._where(since, until, "result_type = 'succeeded'")
+        rows = self._con.execute(
+            f"SELECT DISTINCT model FROM requests_dated{where} ORDER BY 1", params
+        ).fetchall()
+        return [str(row[0]) for row in rows if row[0] is not None]
+
     def query(
         self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> pd.DataFrame:
@@ -1012,6 +1059,175 @@ class Store:
             return self._con.execute(sql, params or []).df()
         except duckdb.Error as exc:
             raise StoreError(f"query failed: {_first_line(str(exc))}") from exc
+
+
+# -- aggregates: the query side shared by the store and Parquet datasets -------------------------
+# Counts summed per aggregate row (the usage-frame counts, and cache writes as the API totals
+# them), each cast back to BIGINT: an overflow is an error, never a silently rounded float.
+AGGREGATE_SUMS: Final = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "cache_read_tokens",
+    "web_search_requests",
+)
+AGGREGATE_KEYS: Final = (
+    "result_type",
+    "model",
+    "band",
+    "long_context",
+    "inference_geo",
+    "speed",
+    "outside_batch",
+)
+_PROMPT: Final = "input_tokens + cache_write_5m_tokens + cache_write_1h_tokens + cache_read_tokens"
+_BANDS_SCHEMA: Final = pa.schema(
+    [
+        ("band", pa.int64()),
+        ("name", pa.string()),
+        ("valid_from", pa.date32()),
+        ("valid_to", pa.date32()),
+        ("long_context_above", pa.int64()),
+    ]
+)
+
+
+def job_sql(jobs: JobRule, column: str = "custom_id") -> tuple[str, list[Any]]:
+    """The SQL expression of a job rule over ``column``, with its parameters (for the
+    store's and a dataset's queries; values always go in as parameters)."""
+    params: list[Any] = []
+    cases = []
+    for glob, job in jobs.patterns:
+        cases.append(f"WHEN {column} LIKE ? ESCAPE '\\' THEN ?")
+        params.extend([_glob_to_like(glob), job])
+    if jobs.separator:
+        # Everything before the last separator; an id without one is its own job.
+        fallback = (
+            f"CASE WHEN strpos({column}, ?) > 0 "
+            f"THEN left({column}, length({column}) - strpos(reverse({column}), reverse(?)) "
+            f"- length(?) + 1) ELSE {column} END"
+        )
+        params.extend([jobs.separator, jobs.separator, jobs.separator])
+    else:
+        fallback = column
+    if not cases:
+        return fallback, params
+    return f"CASE {' '.join(cases)} ELSE {fallback} END", params
+
+
+def _glob_to_like(glob: str) -> str:
+    escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
+
+
+def _bands_table(bands: Sequence[PriceBand]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [
+            {
+                "band": band.number,
+                "name": band.name,
+                "valid_from": band.valid_from,
+                "valid_to": band.valid_to,
+                "long_context_above": band.long_context_above,
+            }
+            for band in bands
+        ],
+        schema=_BANDS_SCHEMA,
+    )
+
+
+def aggregate_query(
+    source: str,
+    source_params: Sequence[Any],
+    by: Sequence[str],
+    *,
+    since: date | datetime | str | None,
+    until: date | datetime | str | None,
+    jobs: JobRule | None,
+    bands_name: str,
+) -> tuple[str, list[Any]]:
+    """The aggregate SELECT over ``source`` (a relation with the request columns and
+    ``usage_date``), joined with the price bands registered as ``bands_name``."""
+    unknown = [name for name in by if name not in AGGREGATE_BY]
+    if unknown:
+        raise StoreError(
+            f"usage_aggregates: cannot group by {', '.join(unknown)}; "
+            f"choose from {', '.join(AGGREGATE_BY)} (the model is always a key)"
+        )
+    groups: list[str] = []
+    params: list[Any] = [*source_params]
+    for name in dict.fromkeys(by):
+        if name == "batch":
+            groups.append("r.batch_id AS batch")
+        elif name == "day":
+            groups.append("r.usage_date AS day")
+        else:
+            expression, job_params = job_sql(jobs or JobRule(), "r.custom_id")
+            groups.append(f"{expression} AS job")
+            params.extend(job_params)
+    clauses: list[str] = []
+    start, end = _day(since, "since"), _day(until, "until")
+    if start is not None:
+        clauses.append("r.usage_date >= ?")
+    if end is not None:
+        clauses.append("r.usage_date < ?")
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    sums = ", ".join(f"sum(r.{name})::BIGINT AS {name}" for name in AGGREGATE_SUMS)
+    prompt = " + ".join(f"r.{name}" for name in _PROMPT.split(" + "))
+    sql = (
+        f"SELECT {''.join(g + ', ' for g in groups)}"
+        "r.result_type, r.model, b.band, "
+        f"coalesce({prompt} > b.long_context_above, false) AS long_context, "
+        "coalesce(r.inference_geo, 'global') AS inference_geo, "
+        "coalesce(r.speed, 'standard') AS speed, "
+        # Succeeded requests in no band (a model without prices, or used before its first
+        # price) are named by batch in the notes: keep their batch apart.
+        "CASE WHEN b.band IS NULL AND r.result_type = 'succeeded' THEN r.batch_id END "
+        "AS outside_batch, "
+        f"count(*) AS requests, {sums}, max({prompt})::BIGINT AS longest_prompt "
+        f"FROM {source} r LEFT JOIN {bands_name} b ON r.result_type = 'succeeded' "
+        "AND r.model = b.name AND r.usage_date >= b.valid_from "
+        "AND (b.valid_to IS NULL OR r.usage_date < b.valid_to)"
+        f"{where} GROUP BY ALL ORDER BY ALL"
+    )
+    params.extend(value for value in (start, end) if value is not None)
+    return sql, params
+
+
+def run_aggregate(
+    connection: duckdb.DuckDBPyConnection,
+    source: str,
+    source_params: Sequence[Any],
+    by: Sequence[str],
+    *,
+    since: date | datetime | str | None,
+    until: date | datetime | str | None,
+    jobs: JobRule | None,
+    bands: Sequence[PriceBand],
+) -> pd.DataFrame:
+    """Run :func:`aggregate_query` on a cursor of ``connection`` (see
+    :meth:`Store.usage_aggregates` for the columns)."""
+    cursor = connection.cursor()
+    try:
+        cursor.register("_bands", _bands_table(bands))
+        sql, params = aggregate_query(
+            source, source_params, by, since=since, until=until, jobs=jobs, bands_name="_bands"
+        )
+        try:
+            table = cursor.sql(sql, params=params).to_arrow_table()
+        except duckdb.ConversionException as exc:
+            raise StoreError(
+                f"usage aggregates: a token sum is beyond a 64-bit count ({_first_line(str(exc))})"
+            ) from exc
+    finally:
+        cursor.close()
+    frame: pd.DataFrame = table.to_pandas()
+    if "day" in frame:
+        frame["day"] = [value.isoformat() if value is not None else None for value in frame["day"]]
+    frame["band"] = frame["band"].astype("Int64")
+    return frame
 
 
 def _pandas(table: pa.Table) -> pd.DataFrame:
