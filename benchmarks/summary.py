@@ -137,7 +137,12 @@ def work(path: Path, by: str, method: str) -> dict[str, Any]:
         data = run(store, by=by, catalogue=catalogue).to_dict()
     text = json.dumps(data)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": len(data["rows"]), "totals": data["totals"], "bytes": len(text)}
+    return {
+        "seconds": seconds,
+        "rows": len(data["rows"]),
+        "totals": data["totals"],
+        "bytes": len(text),
+    }
 
 
 def measure(path: Path, by: str, method: str) -> dict[str, Any]:

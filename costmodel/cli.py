@@ -735,7 +735,8 @@ def import_(
     store: Path | None,
     fmt: str,
 ) -> None:
-    """Import saved batch results files (.jsonl, as `results` streams them).
+    """Import saved batch results files (.jsonl, as `results` streams them), or Parquet
+    datasets as `usage export` writes them (a folder, a *.parquet glob, or a URL).
 
     A batch is stored once: importing the same requests again changes nothing; different
     requests under a batch id already stored are refused unless --replace; the same requests
@@ -750,6 +751,15 @@ def import_(
     records: list[dict[str, Any]] = []
     with _open_store(store, create=False) as opened:
         for path in files:
+            from costmodel.usage_dataset import is_dataset
+
+            if is_dataset(path):  # a Parquet dataset (usage export): one record per batch
+                from costmodel.cli_dataset import import_dataset_records
+
+                records += import_dataset_records(
+                    opened, path, replace=replace, table=fmt == "table"
+                )
+                continue
             source = read_results(
                 path,
                 batch_id=batch_id,
@@ -802,6 +812,11 @@ def import_(
 @period_options
 @prices_option
 @store_option
+@click.option(
+    "--dataset",
+    help="Summarise a Parquet dataset (`usage export`: a folder, a glob or a URL) in place, "
+    "instead of the store.",
+)
 @jobs_options
 @format_option
 @friendly_errors
@@ -811,6 +826,7 @@ def summary(
     until: str | None,
     prices: Path | None,
     store: Path | None,
+    dataset: str | None,
     job_separator: str,
     jobs: Path | None,
     fmt: str,
@@ -819,7 +835,13 @@ def summary(
     from costmodel.actuals import usage_summary
     from costmodel.report import catalogue_for
 
-    with _open_store(store, read_only=True) as opened:
+    if dataset:
+        from costmodel.cli_dataset import dataset_source
+
+        source = dataset_source(Path(dataset))
+    else:
+        source = _open_store(store, read_only=True)
+    with source as opened:
         result = usage_summary(
             opened,
             by=by,
@@ -1415,6 +1437,10 @@ def assess_command(
     if rejected:
         sys.exit(EXIT_ERROR)
 
+
+from costmodel.cli_dataset import make_export  # noqa: E402 (built from the shared options)
+
+usage.add_command(make_export(store_option, friendly_errors, _open_store), name="export")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

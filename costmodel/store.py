@@ -1039,6 +1039,35 @@ class Store:
             bands=bands,
         )
 
+    def export_parquet(self, directory: Path | str, *, force: bool = False) -> int:
+        """Write every stored request as a Parquet dataset under ``directory``, partitioned
+        by usage day (``usage_date=YYYY-MM-DD/``); the number of requests written.
+
+        An existing folder that is not empty is refused unless ``force`` (which replaces
+        what it holds). See :mod:`costmodel.usage_dataset` for reading it back.
+        """
+        target = Path(directory).expanduser()
+        if target.exists() and not target.is_dir():
+            raise StoreError(f"{target}: not a folder; give export a folder to write into")
+        if target.is_dir() and any(target.iterdir()) and not force:
+            raise StoreError(f"{target}: not empty; nothing written (--force replaces it)")
+        row = self._one("SELECT count(*) FROM requests_dated")
+        count = int(row[0]) if row else 0
+        if count == 0:
+            raise StoreError(f"{self.path}: no stored requests to export")
+        target.mkdir(parents=True, exist_ok=True)
+        # COPY takes no parameters for its target: the path goes in as a quoted literal.
+        literal = "'" + str(target).replace("'", "''") + "'"
+        try:
+            self._con.execute(
+                f"COPY (SELECT {_COLUMN_LIST}, usage_date FROM requests_dated "
+                "ORDER BY usage_date, batch_id, custom_id) "
+                f"TO {literal} (FORMAT parquet, PARTITION_BY (usage_date), OVERWRITE true)"
+            )
+        except duckdb.Error as exc:
+            raise StoreError(f"{target}: export failed: {_first_line(str(exc))}") from exc
+        return count
+
     def succeeded_models(
         self,
         since: date | datetime | str | None = None,
@@ -1157,7 +1186,7 @@ def aggregate_query(
             f"choose from {', '.join(AGGREGATE_BY)} (the model is always a key)"
         )
     groups: list[str] = []
-    params: list[Any] = [*source_params]
+    params: list[Any] = []  # in the order of their markers: the SELECT's, the source's, WHERE's
     for name in dict.fromkeys(by):
         if name == "batch":
             groups.append("r.batch_id AS batch")
@@ -1192,6 +1221,7 @@ def aggregate_query(
         "AND (b.valid_to IS NULL OR r.usage_date < b.valid_to)"
         f"{where} GROUP BY ALL ORDER BY ALL"
     )
+    params.extend(source_params)
     params.extend(value for value in (start, end) if value is not None)
     return sql, params
 
@@ -1228,6 +1258,11 @@ def run_aggregate(
         frame["day"] = [value.isoformat() if value is not None else None for value in frame["day"]]
     frame["band"] = frame["band"].astype("Int64")
     return frame
+
+
+def day_of(value: date | datetime | str | None, what: str) -> date | None:
+    """A day from a date, a time or ``YYYY-MM-DD`` (None stays None); a clear error otherwise."""
+    return _day(value, what)
 
 
 def _pandas(table: pa.Table) -> pd.DataFrame:
