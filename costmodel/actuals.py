@@ -493,6 +493,7 @@ class UsageSource(Protocol):
         until: date | datetime | str | None = None,
         jobs: JobRule | None = None,
         bands: Sequence[PriceBand] = (),
+        models: Sequence[str] | None = None,
     ) -> pd.DataFrame: ...
 
     def succeeded_models(
@@ -508,9 +509,10 @@ class UsageSource(Protocol):
     ) -> tuple[date | None, date | None, int]: ...
 
 
-def price_bands(catalogue: Catalogue, names: Sequence[str]) -> list[PriceBand]:
+def price_bands(catalogue: Catalogue, names: Sequence[str], *, first: int = 0) -> list[PriceBand]:
     """The price bands of the model names that the catalogue can price: one per price entry,
-    from its first day to the next entry's (the entry the pricing engine picks for a day)."""
+    from its first day to the next entry's (the entry the pricing engine picks for a day),
+    numbered from ``first``."""
     bands: list[PriceBand] = []
     for name in names:
         if not (catalogue.knows(name) and catalogue.model(name).prices):
@@ -520,7 +522,7 @@ def price_bands(catalogue: Catalogue, names: Sequence[str]) -> list[PriceBand]:
             tier = entry.long_context
             bands.append(
                 PriceBand(
-                    number=len(bands),
+                    number=first + len(bands),
                     name=name,
                     valid_from=entry.effective_from,
                     valid_to=prices[index + 1].effective_from if index + 1 < len(prices) else None,
@@ -565,9 +567,26 @@ def price_aggregates(
     (then ``counts`` and ``measured`` are not grouped: read ``exact`` and ``keys``). Integer sums times the catalogue's
     ``Decimal`` rates (:meth:`costmodel.pricing.PricedUsage.cost_lines`); nothing rounded.
     """
-    models = source.succeeded_models(since, until)
-    bands = price_bands(catalogue, models)
+    # Bands for every name the catalogue lists (no scan of the usage to find them); a name
+    # it resolves otherwise (say, a partner platform's id) gets its bands on a second pass.
+    listed = [name for model_id, m in catalogue.models.items() for name in (model_id, *m.aliases)]
+    bands = price_bands(catalogue, listed)
     agg = source.usage_aggregates(by, since=since, until=until, jobs=jobs, bands=bands)
+    banded = {band.name for band in bands}
+    others = sorted(
+        {
+            str(name)
+            for name in agg.loc[
+                (agg["result_type"] == "succeeded") & agg["band"].isna(), "model"
+            ].dropna()
+            if str(name) not in banded
+            and catalogue.knows(str(name))
+            and catalogue.model(str(name)).prices
+        }
+    )
+    if others:
+        bands = [*bands, *price_bands(catalogue, others, first=len(bands))]
+        agg = source.usage_aggregates(by, since=since, until=until, jobs=jobs, bands=bands)
     band_of = {band.number: band for band in bands}
     model_of_name = {band.name: catalogue.resolve(band.name) for band in bands}
 
@@ -614,13 +633,22 @@ def price_aggregates(
     unpriced: dict[str, int] = {}
     undated: dict[tuple[str, str], int] = {}
     outside: Any = succeeded[~in_band]
+    early: set[str] = set()
     for row in outside.itertuples(index=False):
         name = str(row.model)
         if catalogue.knows(name) and catalogue.model(name).prices:
-            pair = (name, str(row.outside_batch))
-            undated[pair] = undated.get(pair, 0) + int(row.requests)
+            early.add(name)  # used before its first price: named by batch, below
         else:
             unpriced[name] = unpriced.get(name, 0) + int(row.requests)
+    if early:
+        # Rare, and only for these models: which batches used them before their first price.
+        per_batch: Any = source.usage_aggregates(
+            ("batch",), since=since, until=until, jobs=jobs, bands=bands, models=sorted(early)
+        )
+        per_batch = per_batch[(per_batch["result_type"] == "succeeded") & per_batch["band"].isna()]
+        for row in per_batch.itertuples(index=False):
+            pair = (str(row.model), str(row.batch))
+            undated[pair] = undated.get(pair, 0) + int(row.requests)
 
     fields = {
         name: np.sum([succeeded[c].to_numpy(dtype=np.int64) for c in columns], axis=0)

@@ -1014,6 +1014,7 @@ class Store:
         until: date | datetime | str | None = None,
         jobs: JobRule | None = None,
         bands: Sequence[PriceBand] = (),
+        models: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Every stored request in the window, summed per price key and grouping: the few
         rows a summary, a report or an export prices instead of the requests themselves.
@@ -1023,10 +1024,10 @@ class Store:
         ``result_type``, ``model`` (as stored), ``band`` (the :class:`PriceBand` number a
         succeeded request falls in, else missing), ``long_context`` (its own prompt over the
         band's threshold, decided per request), ``inference_geo`` and ``speed`` (the API's
-        defaults where unreported) and ``outside_batch`` (the batch of a succeeded request in
-        no band, else None). Then ``requests`` (the count), the sums of
+        defaults where unreported). Then ``requests`` (the count), the sums of
         :data:`AGGREGATE_SUMS` (int64) and ``longest_prompt``. Errored, canceled and expired
-        requests come as their own rows (counted; their counts are zero).
+        requests come as their own rows (counted; their counts are zero). ``models``: only
+        requests of these model names.
         """
         return run_aggregate(
             self._con,
@@ -1037,6 +1038,7 @@ class Store:
             until=until,
             jobs=jobs,
             bands=bands,
+            models=models,
         )
 
     def export_parquet(self, directory: Path | str, *, force: bool = False) -> int:
@@ -1109,7 +1111,6 @@ AGGREGATE_KEYS: Final = (
     "long_context",
     "inference_geo",
     "speed",
-    "outside_batch",
 )
 _PROMPT: Final = "input_tokens + cache_write_5m_tokens + cache_write_1h_tokens + cache_read_tokens"
 _BANDS_SCHEMA: Final = pa.schema(
@@ -1176,6 +1177,8 @@ def aggregate_query(
     until: date | datetime | str | None,
     jobs: JobRule | None,
     bands_name: str,
+    bands: Sequence[PriceBand] = (),
+    models: Sequence[str] | None = None,
 ) -> tuple[str, list[Any]]:
     """The aggregate SELECT over ``source`` (a relation with the request columns and
     ``usage_date``), joined with the price bands registered as ``bands_name``."""
@@ -1202,27 +1205,47 @@ def aggregate_query(
         clauses.append("r.usage_date >= ?")
     if end is not None:
         clauses.append("r.usage_date < ?")
+    if models is not None:
+        clauses.append(f"r.model IN ({', '.join('?' for _ in models) or 'NULL'})")
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-    sums = ", ".join(f"sum(r.{name})::BIGINT AS {name}" for name in AGGREGATE_SUMS)
     prompt = " + ".join(f"r.{name}" for name in _PROMPT.split(" + "))
+    # Two stages, so the join with the bands runs on a few grouped rows, not every request
+    # (measured on 10M requests: 6.5 s joined per request against 1.5 s grouped first).
+    # Stage one keeps, per request, how many of the bands' distinct thresholds its own
+    # prompt is over (its "bucket"); stage two finds each group's band by model and day and
+    # flags it long-context when its bucket reaches the band's threshold.
+    thresholds = sorted({b.long_context_above for b in bands if b.long_context_above is not None})
+    bucket = " + ".join(f"({prompt} > {int(t)})::INTEGER" for t in thresholds) or "0"
+    rank = (
+        "CASE b.long_context_above "
+        + " ".join(f"WHEN {int(t)} THEN {i + 1}" for i, t in enumerate(thresholds))
+        + " END"
+        if thresholds
+        else "NULL"
+    )
+    keys = [group.rsplit(" AS ", 1)[1] for group in groups]
+    inner_sums = ", ".join(f"sum(r.{name}) AS {name}" for name in AGGREGATE_SUMS)
+    outer_sums = ", ".join(f"sum(s.{name})::BIGINT AS {name}" for name in AGGREGATE_SUMS)
     sql = (
-        f"SELECT {''.join(g + ', ' for g in groups)}"
-        "r.result_type, r.model, b.band, "
-        f"coalesce({prompt} > b.long_context_above, false) AS long_context, "
+        f"WITH s AS (SELECT {''.join(g + ', ' for g in groups)}"
+        "r.result_type, r.model, r.usage_date, "
         "coalesce(r.inference_geo, 'global') AS inference_geo, "
         "coalesce(r.speed, 'standard') AS speed, "
-        # Succeeded requests in no band (a model without prices, or used before its first
-        # price) are named by batch in the notes: keep their batch apart.
-        "CASE WHEN b.band IS NULL AND r.result_type = 'succeeded' THEN r.batch_id END "
-        "AS outside_batch, "
-        f"count(*) AS requests, {sums}, max({prompt})::BIGINT AS longest_prompt "
-        f"FROM {source} r LEFT JOIN {bands_name} b ON r.result_type = 'succeeded' "
-        "AND r.model = b.name AND r.usage_date >= b.valid_from "
-        "AND (b.valid_to IS NULL OR r.usage_date < b.valid_to)"
-        f"{where} GROUP BY ALL ORDER BY ALL"
+        f"{bucket} AS bucket, count(*) AS requests, {inner_sums}, "
+        f"max({prompt}) AS longest_prompt "
+        f"FROM {source} r{where} GROUP BY ALL) "
+        f"SELECT {''.join('s.' + k + ', ' for k in keys)}s.result_type, s.model, b.band, "
+        f"coalesce(s.bucket >= {rank}, false) AS long_context, s.inference_geo, s.speed, "
+        f"sum(s.requests)::BIGINT AS requests, {outer_sums}, "
+        "max(s.longest_prompt)::BIGINT AS longest_prompt "
+        f"FROM s LEFT JOIN {bands_name} b ON s.result_type = 'succeeded' "
+        "AND s.model = b.name AND s.usage_date >= b.valid_from "
+        "AND (b.valid_to IS NULL OR s.usage_date < b.valid_to) "
+        "GROUP BY ALL ORDER BY ALL"
     )
     params.extend(source_params)
     params.extend(value for value in (start, end) if value is not None)
+    params.extend(models or ())
     return sql, params
 
 
@@ -1236,6 +1259,7 @@ def run_aggregate(
     until: date | datetime | str | None,
     jobs: JobRule | None,
     bands: Sequence[PriceBand],
+    models: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Run :func:`aggregate_query` on a cursor of ``connection`` (see
     :meth:`Store.usage_aggregates` for the columns)."""
@@ -1243,7 +1267,15 @@ def run_aggregate(
     try:
         cursor.register("_bands", _bands_table(bands))
         sql, params = aggregate_query(
-            source, source_params, by, since=since, until=until, jobs=jobs, bands_name="_bands"
+            source,
+            source_params,
+            by,
+            since=since,
+            until=until,
+            jobs=jobs,
+            bands_name="_bands",
+            bands=bands,
+            models=models,
         )
         try:
             table = cursor.sql(sql, params=params).to_arrow_table()

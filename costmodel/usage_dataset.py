@@ -192,6 +192,7 @@ class ParquetDataset:
         until: date | datetime | str | None = None,
         jobs: JobRule | None = None,
         bands: Sequence[PriceBand] = (),
+        models: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """As :meth:`costmodel.store.Store.usage_aggregates`, over the dataset."""
         from costmodel.store import run_aggregate
@@ -205,6 +206,7 @@ class ParquetDataset:
             until=until,
             jobs=jobs,
             bands=bands,
+            models=models,
         )
 
     def _window(
