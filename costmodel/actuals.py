@@ -933,9 +933,7 @@ def calibrate(
     key_sql, key_params = job_sql(jobs)
     catalogue = catalogue or bundled_catalogue()
     # Snapshot ids and aliases of one model are one workload: group by the catalogue's id.
-    raw_models = store.query("SELECT DISTINCT model FROM requests WHERE result_type = 'succeeded'")[
-        "model"
-    ].tolist()
+    raw_models = store.succeeded_models()
     resolved = [(m, catalogue.resolve(m) if catalogue.knows(m) else m) for m in raw_models]
     model_sql = (
         "CASE model " + " ".join("WHEN ? THEN ?" for _ in resolved) + " END"

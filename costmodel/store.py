@@ -1041,6 +1041,35 @@ class Store:
             models=models,
         )
 
+    def job_sample(
+        self, jobs: JobRule, job: str, columns: Sequence[str], *, rows: int, seed: int
+    ) -> pd.DataFrame:
+        """A seeded reservoir of at most ``rows`` succeeded requests of ``job`` (by ``jobs``),
+        with the given request columns: a bounded sample however much is stored."""
+        unknown = [name for name in columns if name not in REQUEST_COLUMNS]
+        if unknown:
+            raise StoreError(f"job_sample: unknown column(s) {', '.join(unknown)}")
+        expression, params = job_sql(jobs)
+        return self._con.execute(
+            f"SELECT {', '.join(columns)} FROM (SELECT * FROM requests "
+            f"WHERE result_type = 'succeeded' AND ({expression}) = ?) "
+            f"USING SAMPLE reservoir({int(rows)} ROWS) REPEATABLE ({int(seed)})",
+            [*params, job],
+        ).df()
+
+    def job_turnaround(self, jobs: JobRule, job: str, hours: float) -> tuple[int, int]:
+        """Of the stored batches holding requests of ``job`` with both times known: how many,
+        and how many took longer than ``hours`` from creation to end."""
+        expression, params = job_sql(jobs)
+        row = self._one(
+            "SELECT count(*), "
+            "count(*) FILTER (WHERE epoch(ended_at) - epoch(created_at) > ? * 3600) "
+            "FROM batches WHERE created_at IS NOT NULL AND ended_at IS NOT NULL AND batch_id IN "
+            f"(SELECT DISTINCT batch_id FROM requests WHERE ({expression}) = ?)",
+            [hours, *params, job],
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
     def export_parquet(self, directory: Path | str, *, force: bool = False) -> int:
         """Write every stored request as a Parquet dataset under ``directory``, partitioned
         by usage day (``usage_date=YYYY-MM-DD/``); the number of requests written.

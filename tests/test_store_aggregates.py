@@ -344,3 +344,30 @@ def test_aggregate_path_equals_row_path(
                 assert aggregate[column].tolist() == pytest.approx(
                     reference[column].tolist(), abs=1e-9
                 )
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    ids=st.lists(
+        st.text(alphabet="ab-_%*?\\x", min_size=1, max_size=8), min_size=1, max_size=8, unique=True
+    ),
+    separator=st.sampled_from(["-", "_", "", "ab"]),
+    glob=st.sampled_from(["a*", "?b*", "x_%*", "*\\\\*"]),
+)
+def test_the_store_groups_jobs_as_the_rule_says(
+    tmp_path_factory: pytest.TempPathFactory, ids: list[str], separator: str, glob: str
+) -> None:
+    """The job rule is data; the SQL the store makes of it agrees with JobRule.job_of."""
+    jobs = JobRule(separator=separator, patterns=((glob, "matched"),))
+    day = date(2026, 3, 20)
+    rows = [row("b1", custom_id, day, result_type="expired") for custom_id in ids]
+    with fill(tmp_path_factory.mktemp("jobs") / "usage.duckdb", rows) as store:
+        agg = store.usage_aggregates(("job",), jobs=jobs)
+    expected: dict[str, int] = {}
+    for custom_id in ids:
+        expected[jobs.job_of(custom_id)] = expected.get(jobs.job_of(custom_id), 0) + 1
+    assert dict(zip(agg["job"], agg["requests"].astype(int), strict=True)) == expected
