@@ -20,6 +20,18 @@ run alone, imports included.
 Prints lines/s for both, the ratio (must be >= 10x), peak memory at both sizes (the large
 must be <= 1.5x the small), and whether both totals agree to the cent. Exits 1 if a check
 fails. Timings start after imports; medians over ``--repeat`` runs.
+
+Then, side by side as whole processes (wall time of the process, imports included, and its
+peak RSS), on the large file:
+
+- ``costmodel usage import FILE`` into a fresh store (the CLI: digests, strict counts, every
+  check), and
+- DuckDB's own ``read_ndjson`` of the same fields (typed, no checks) inserted into a table
+  of the store's request columns in a fresh DuckDB file under the same memory limit,
+
+and prints both ratios, import / DuckDB, in time and in memory (target within 1.5x each),
+and the import's lines/s against the SDK-types loop. ``--engine-only`` runs just this part
+(with the SDK loop on the small file for the last ratio).
 """
 
 from __future__ import annotations
@@ -41,6 +53,7 @@ TEXT_WORDS = 180  # about 1.6 KB a line, as real results files average
 BATCH_CREATED = "2026-11-20T09:30:00Z"
 MIN_RATIO = 10.0
 MAX_MEMORY_GROWTH = 1.5
+MAX_ENGINE_RATIO = 1.5
 
 # Runs one child and reports its peak RSS: RUSAGE_CHILDREN of a process with a single child.
 _LAUNCHER = """
@@ -182,6 +195,118 @@ def work_baseline(path: Path, lines: int) -> dict[str, Any]:
     return {"lines": read, "seconds": finished - started, "total_usd": total}
 
 
+_TYPED_COLUMNS = {
+    "custom_id": "VARCHAR",
+    "result": (
+        "STRUCT(type VARCHAR, message STRUCT(model VARCHAR, usage STRUCT("
+        "input_tokens BIGINT, output_tokens BIGINT, cache_creation_input_tokens BIGINT, "
+        "cache_read_input_tokens BIGINT, cache_creation STRUCT(ephemeral_5m_input_tokens "
+        "BIGINT, ephemeral_1h_input_tokens BIGINT), server_tool_use STRUCT("
+        "web_search_requests BIGINT, web_fetch_requests BIGINT), service_tier VARCHAR, "
+        "inference_geo VARCHAR, speed VARCHAR)), error STRUCT(error STRUCT(type VARCHAR)))"
+    ),
+}
+
+
+def work_duckdb(path: Path) -> dict[str, Any]:
+    """DuckDB alone: read_ndjson of the same fields, inserted into a table (no checks)."""
+    import duckdb
+
+    from costmodel.adapters.store import DEFAULT_MEMORY_LIMIT
+    from costmodel.core.usage_rows import REQUEST_COLUMNS
+
+    u = "result.message.usage"
+    with tempfile.TemporaryDirectory(prefix="costmodel-bench-") as folder:
+        con = duckdb.connect(
+            str(Path(folder) / "plain.duckdb"), config={"memory_limit": DEFAULT_MEMORY_LIMIT}
+        )
+        columns = ", ".join(f"{name} {kind}" for name, kind in REQUEST_COLUMNS.items())
+        con.execute(f"CREATE TABLE requests ({columns})")
+        con.execute(
+            "INSERT INTO requests SELECT 'msgbatch_benchmark', custom_id, result.type, "
+            "result.error.error.type, result.message.model, "
+            f"coalesce({u}.input_tokens, 0), coalesce({u}.output_tokens, 0), "
+            f"coalesce({u}.cache_creation_input_tokens, 0), "
+            f"coalesce({u}.cache_creation.ephemeral_5m_input_tokens, 0), "
+            f"coalesce({u}.cache_creation.ephemeral_1h_input_tokens, 0), "
+            f"coalesce({u}.cache_read_input_tokens, 0), "
+            f"coalesce({u}.server_tool_use.web_search_requests, 0), "
+            f"coalesce({u}.server_tool_use.web_fetch_requests, 0), "
+            f"{u}.service_tier, {u}.inference_geo, {u}.speed, "
+            f"TIMESTAMP '{BATCH_CREATED[:10]} {BATCH_CREATED[11:19]}', NULL "
+            "FROM read_ndjson(?, columns = ?)",
+            [str(path), _TYPED_COLUMNS],
+        )
+        rows = con.execute("SELECT count(*) FROM requests").fetchone()
+        con.close()
+    return {"lines": int(rows[0]) if rows else 0}
+
+
+def measure_process(command: list[str]) -> dict[str, Any]:
+    """Wall time and peak RSS of one whole process."""
+    started = time.perf_counter()
+    launched = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *command], capture_output=True, text=True, check=True
+    )
+    seconds = time.perf_counter() - started
+    report = json.loads(launched.stdout)
+    if report["rc"] != 0:
+        sys.stderr.write(launched.stderr)
+        raise SystemExit(f"{command[:4]} failed (exit {report['rc']})")
+    return {"seconds": seconds, "peak_mb": report["maxrss_kb"] / 1024, "stdout": report["stdout"]}
+
+
+def engine_comparison(path: Path, lines: int, baseline: dict[str, Any], repeat: int) -> bool:
+    """``usage import`` against DuckDB's read_ndjson + insert, as whole processes."""
+    imports, plain = [], []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(prefix="costmodel-bench-") as folder:
+            store = str(Path(folder) / "usage.duckdb")
+            imports.append(
+                measure_process(
+                    [
+                        sys.executable,
+                        "-m",
+                        "costmodel",
+                        "usage",
+                        "import",
+                        str(path),
+                        "--batch-id",
+                        "msgbatch_benchmark",
+                        "--created-at",
+                        BATCH_CREATED,
+                        "--store",
+                        store,
+                    ]
+                )
+            )
+        plain.append(
+            measure_process([sys.executable, __file__, "--child", "duckdb", str(path), str(lines)])
+        )
+    ours = median_of([{**r, "lines": lines} for r in imports])
+    theirs = median_of([{**r, "lines": lines} for r in plain])
+    time_ratio = ours["seconds"] / theirs["seconds"]
+    memory_ratio = ours["peak_mb"] / theirs["peak_mb"]
+    print(f"Whole processes on {path.name} ({lines:,} lines); median of {repeat} run(s)")
+    print(f"{'':40}{'seconds':>10}{'lines/s':>11}{'peak RSS':>11}")
+    for label, run in (
+        ("costmodel usage import", ours),
+        ("DuckDB read_ndjson + INSERT", theirs),
+    ):
+        print(
+            f"{label:40}{run['seconds']:>10.2f}{run['lines_per_s']:>11,.0f}{run['peak_mb']:>8.0f} MB"
+        )
+    sdk = ours["lines_per_s"] / baseline["lines_per_s"]
+    checks = [
+        (time_ratio <= MAX_ENGINE_RATIO, f"import time: {time_ratio:.2f}x DuckDB's (needs <= {MAX_ENGINE_RATIO}x)"),
+        (memory_ratio <= MAX_ENGINE_RATIO, f"import memory: {memory_ratio:.2f}x DuckDB's (needs <= {MAX_ENGINE_RATIO}x)"),
+        (True, f"import: {sdk:.1f}x the lines/s of the SDK-types loop ({baseline['lines_per_s']:,.0f} lines/s on {baseline['lines']:,} lines)"),
+    ]  # fmt: skip
+    for ok, text in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    return all(ok for ok, _ in checks)
+
+
 # -- running and reporting ------------------------------------------------------------------------
 def measure(mode: str, path: Path, lines: int) -> dict[str, Any]:
     worker = [sys.executable, __file__, "--child", mode, str(path), str(lines)]
@@ -212,6 +337,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="200K and 20K lines, one run each")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument(
+        "--engine-only",
+        action="store_true",
+        help="only usage import against DuckDB's read_ndjson (and the SDK loop, small file)",
+    )
+    parser.add_argument(
         "--child", nargs=3, metavar=("MODE", "FILE", "LINES"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -221,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         work = (
             work_costmodel(Path(file))
             if mode == "costmodel"
+            else work_duckdb(Path(file))
+            if mode == "duckdb"
             else work_baseline(Path(file), int(lines))
         )
         print(json.dumps(work))
@@ -230,6 +362,9 @@ def main(argv: list[str] | None = None) -> int:
     small = min(100_000, max(large // 10, 1)) if not args.quick else min(20_000, large)
     repeat = 1 if args.quick else max(args.repeat, 1)
     small_file, large_file = results_file(small), results_file(large)
+    if args.engine_only:
+        baseline = median_of([measure("baseline", small_file, small) for _ in range(repeat)])
+        return 0 if engine_comparison(large_file, large, baseline, repeat) else 1
 
     ours_small = median_of([measure("costmodel", small_file, small) for _ in range(repeat)])
     ours_large = median_of([measure("costmodel", large_file, large) for _ in range(repeat)])
@@ -278,7 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for ok, text in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
-    return 0 if all(ok for ok, _ in checks) else 1
+    print()
+    engine = engine_comparison(large_file, large, baseline, repeat)
+    return 0 if all(ok for ok, _ in checks) and engine else 1
 
 
 if __name__ == "__main__":

@@ -60,11 +60,19 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from costmodel.adapters.ingest import REQUEST_COLUMNS, RESULT_TYPES
 from costmodel.core.usage import COUNT_COLUMNS
+from costmodel.core.usage_rows import (
+    AGGREGATE_BY,
+    REQUEST_COLUMNS,
+    RESULT_TYPES,
+    JobRule,
+    PriceBand,
+)
 from costmodel.errors import IngestError, StoreError
 
 __all__ = [
+    "AGGREGATE_KEYS",
+    "AGGREGATE_SUMS",
     "DEFAULT_MEMORY_LIMIT",
     "SCHEMA_VERSION",
     "BatchConflictError",
@@ -614,6 +622,7 @@ class Store:
         *,
         key_sql: str | None = None,
         key_params: Sequence[Any] = (),
+        jobs: JobRule | None = None,
     ) -> pd.DataFrame:
         """Requests per (batch, key, result type, error type) used in the window, with the
         token sums of those requests, for :func:`costmodel.core.ops.operations_summary`.
@@ -623,6 +632,8 @@ class Store:
         gave none), ``requests``, ``input_tokens``, ``output_tokens``, ``cache_write_tokens``
         (every cache write), ``cache_read_tokens``. Rows grow with batches, not requests.
         """
+        if jobs is not None and key_sql is None:
+            key_sql, key_params = job_sql(jobs)
         where, params = self._where(since, until)
         key = f"({key_sql})" if key_sql else "NULL::VARCHAR"
         return self._con.execute(
@@ -1001,6 +1012,7 @@ class Store:
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
         key_sql: str | None = None,
         key_params: Sequence[Any] = (),
+        jobs: JobRule | None = None,
     ) -> Iterator[pd.DataFrame]:
         """:meth:`usage_frame` in chunks of ``chunk_rows``: memory stays flat however much is stored.
 
@@ -1008,6 +1020,8 @@ class Store:
         user input; values go in ``key_params``) added to every chunk as a ``key`` column, so
         callers can group by job, model or day without a second pass.
         """
+        if jobs is not None and key_sql is None:
+            key_sql, key_params = job_sql(jobs)
         sql, params = self._usage_select(since, until, key_sql, key_params)
         # A cursor of its own, so other queries on the store can run while this streams.
         cursor = self._con.cursor()
@@ -1135,6 +1149,115 @@ class Store:
             [*key_params, *model_params, *params, *([job] if job is not None else [])],
         ).df()
 
+    def usage_aggregates(
+        self,
+        by: Sequence[str] = (),
+        *,
+        since: date | datetime | str | None = None,
+        until: date | datetime | str | None = None,
+        jobs: JobRule | None = None,
+        bands: Sequence[PriceBand] = (),
+        models: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Every stored request in the window, summed per price key and grouping: the few
+        rows a summary, a report or an export prices instead of the requests themselves.
+
+        ``by``: any of ``batch``, ``job`` (by ``jobs``, default :class:`JobRule`) and ``day``
+        (the usage day, as ``YYYY-MM-DD``). The price key is always part of the grouping:
+        ``result_type``, ``model`` (as stored), ``band`` (the :class:`PriceBand` number a
+        succeeded request falls in, else missing), ``long_context`` (its own prompt over the
+        band's threshold, decided per request), ``inference_geo`` and ``speed`` (the API's
+        defaults where unreported). Then ``requests`` (the count), the sums of
+        :data:`AGGREGATE_SUMS` (int64) and ``longest_prompt``. Errored, canceled and expired
+        requests come as their own rows (counted; their counts are zero). ``models``: only
+        requests of these model names.
+        """
+        return run_aggregate(
+            self._con,
+            "requests_dated",
+            (),
+            by,
+            since=since,
+            until=until,
+            jobs=jobs,
+            bands=bands,
+            models=models,
+        )
+
+    def job_sample(
+        self, jobs: JobRule, job: str, columns: Sequence[str], *, rows: int, seed: int
+    ) -> pd.DataFrame:
+        """A seeded reservoir of at most ``rows`` succeeded requests of ``job`` (by ``jobs``),
+        with the given request columns: a bounded sample however much is stored."""
+        unknown = [name for name in columns if name not in REQUEST_COLUMNS]
+        if unknown:
+            raise StoreError(f"job_sample: unknown column(s) {', '.join(unknown)}")
+        expression, params = job_sql(jobs)
+        return self._con.execute(
+            f"SELECT {', '.join(columns)} FROM (SELECT * FROM requests "
+            f"WHERE result_type = 'succeeded' AND ({expression}) = ?) "
+            f"USING SAMPLE reservoir({int(rows)} ROWS) REPEATABLE ({int(seed)})",
+            [*params, job],
+        ).df()
+
+    def job_turnaround(self, jobs: JobRule, job: str, hours: float) -> tuple[int, int]:
+        """Of the stored batches holding requests of ``job`` with both times known: how many,
+        and how many took longer than ``hours`` from creation to end."""
+        expression, params = job_sql(jobs)
+        row = self._one(
+            "SELECT count(*), "
+            "count(*) FILTER (WHERE epoch(ended_at) - epoch(created_at) > ? * 3600) "
+            "FROM batches WHERE created_at IS NOT NULL AND ended_at IS NOT NULL AND batch_id IN "
+            f"(SELECT DISTINCT batch_id FROM requests WHERE ({expression}) = ?)",
+            [hours, *params, job],
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    def export_parquet(self, directory: Path | str, *, force: bool = False) -> int:
+        """Write every stored request as a Parquet dataset under ``directory``, partitioned
+        by usage day (``usage_date=YYYY-MM-DD/``); the number of requests written.
+
+        An existing folder that is not empty is refused unless ``force`` (which replaces
+        what it holds). See :mod:`costmodel.adapters.usage_dataset` for reading it back.
+        """
+        target = Path(directory).expanduser()
+        if target.exists() and not target.is_dir():
+            raise StoreError(f"{target}: not a folder; give export a folder to write into")
+        if target.is_dir() and any(target.iterdir()) and not force:
+            raise StoreError(f"{target}: not empty; nothing written (--force replaces it)")
+        row = self._one("SELECT count(*) FROM requests_dated")
+        count = int(row[0]) if row else 0
+        if count == 0:
+            raise StoreError(f"{self.path}: no stored requests to export")
+        target.mkdir(parents=True, exist_ok=True)
+        # COPY takes no parameters for its target: the path goes in as a quoted literal.
+        literal = "'" + str(target).replace("'", "''") + "'"
+        try:
+            self._con.execute(
+                f"COPY (SELECT {_COLUMN_LIST}, usage_date FROM requests_dated "
+                "ORDER BY usage_date, batch_id, custom_id) "
+                f"TO {literal} (FORMAT parquet, PARTITION_BY (usage_date), OVERWRITE true)"
+            )
+        except duckdb.Error as exc:
+            raise StoreError(f"{target}: export failed: {_first_line(str(exc))}") from exc
+        return count
+
+    def job_expression(self, jobs: JobRule) -> tuple[str, list[Any]]:
+        """The store's expression for a job rule, to hand back to its own query methods."""
+        return job_sql(jobs)
+
+    def succeeded_models(
+        self,
+        since: date | datetime | str | None = None,
+        until: date | datetime | str | None = None,
+    ) -> list[str]:
+        """The model names (as stored) of the succeeded requests in the window, sorted."""
+        where, params = self._where(since, until, "result_type = 'succeeded'")
+        rows = self._con.execute(
+            f"SELECT DISTINCT model FROM requests_dated{where} ORDER BY 1", params
+        ).fetchall()
+        return [str(row[0]) for row in rows if row[0] is not None]
+
     def query(
         self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> pd.DataFrame:
@@ -1143,6 +1266,211 @@ class Store:
             return self._con.execute(sql, params or []).df()
         except duckdb.Error as exc:
             raise StoreError(f"query failed: {_first_line(str(exc))}") from exc
+
+
+# -- aggregates: the query side shared by the store and Parquet datasets -------------------------
+# Counts summed per aggregate row (the usage-frame counts, and cache writes as the API totals
+# them), each cast back to BIGINT: an overflow is an error, never a silently rounded float.
+AGGREGATE_SUMS: Final = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "cache_read_tokens",
+    "web_search_requests",
+)
+AGGREGATE_KEYS: Final = (
+    "result_type",
+    "model",
+    "band",
+    "long_context",
+    "inference_geo",
+    "speed",
+)
+_PROMPT: Final = "input_tokens + cache_write_5m_tokens + cache_write_1h_tokens + cache_read_tokens"
+_BANDS_SCHEMA: Final = pa.schema(
+    [
+        ("band", pa.int64()),
+        ("name", pa.string()),
+        ("valid_from", pa.date32()),
+        ("valid_to", pa.date32()),
+        ("long_context_above", pa.int64()),
+    ]
+)
+
+
+def job_sql(jobs: JobRule, column: str = "custom_id") -> tuple[str, list[Any]]:
+    """The SQL expression of a job rule over ``column``, with its parameters (for the
+    store's and a dataset's queries; values always go in as parameters)."""
+    params: list[Any] = []
+    cases = []
+    for glob, job in jobs.patterns:
+        cases.append(f"WHEN {column} LIKE ? ESCAPE '\\' THEN ?")
+        params.extend([_glob_to_like(glob), job])
+    if jobs.separator:
+        # Everything before the last separator; an id without one is its own job.
+        fallback = (
+            f"CASE WHEN strpos({column}, ?) > 0 "
+            f"THEN left({column}, length({column}) - strpos(reverse({column}), reverse(?)) "
+            f"- length(?) + 1) ELSE {column} END"
+        )
+        params.extend([jobs.separator, jobs.separator, jobs.separator])
+    else:
+        fallback = column
+    if not cases:
+        return fallback, params
+    return f"CASE {' '.join(cases)} ELSE {fallback} END", params
+
+
+def _glob_to_like(glob: str) -> str:
+    escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
+
+
+def _bands_table(bands: Sequence[PriceBand]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [
+            {
+                "band": band.number,
+                "name": band.name,
+                "valid_from": band.valid_from,
+                "valid_to": band.valid_to,
+                "long_context_above": band.long_context_above,
+            }
+            for band in bands
+        ],
+        schema=_BANDS_SCHEMA,
+    )
+
+
+def aggregate_query(
+    source: str,
+    source_params: Sequence[Any],
+    by: Sequence[str],
+    *,
+    since: date | datetime | str | None,
+    until: date | datetime | str | None,
+    jobs: JobRule | None,
+    bands_name: str,
+    bands: Sequence[PriceBand] = (),
+    models: Sequence[str] | None = None,
+) -> tuple[str, list[Any]]:
+    """The aggregate SELECT over ``source`` (a relation with the request columns and
+    ``usage_date``), joined with the price bands registered as ``bands_name``."""
+    unknown = [name for name in by if name not in AGGREGATE_BY]
+    if unknown:
+        raise StoreError(
+            f"usage_aggregates: cannot group by {', '.join(unknown)}; "
+            f"choose from {', '.join(AGGREGATE_BY)} (the model is always a key)"
+        )
+    groups: list[str] = []
+    params: list[Any] = []  # in the order of their markers: the SELECT's, the source's, WHERE's
+    for name in dict.fromkeys(by):
+        if name == "batch":
+            groups.append("r.batch_id AS batch")
+        elif name == "day":
+            groups.append("r.usage_date AS day")
+        else:
+            expression, job_params = job_sql(jobs or JobRule(), "r.custom_id")
+            groups.append(f"{expression} AS job")
+            params.extend(job_params)
+    clauses: list[str] = []
+    start, end = _day(since, "since"), _day(until, "until")
+    if start is not None:
+        clauses.append("r.usage_date >= ?")
+    if end is not None:
+        clauses.append("r.usage_date < ?")
+    if models is not None:
+        clauses.append(f"r.model IN ({', '.join('?' for _ in models) or 'NULL'})")
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    prompt = " + ".join(f"r.{name}" for name in _PROMPT.split(" + "))
+    # Two stages, so the join with the bands runs on a few grouped rows, not every request
+    # (measured on 10M requests: 6.5 s joined per request against 1.5 s grouped first).
+    # Stage one keeps, per request, how many of the bands' distinct thresholds its own
+    # prompt is over (its "bucket"); stage two finds each group's band by model and day and
+    # flags it long-context when its bucket reaches the band's threshold.
+    thresholds = sorted({b.long_context_above for b in bands if b.long_context_above is not None})
+    bucket = " + ".join(f"({prompt} > {int(t)})::INTEGER" for t in thresholds) or "0"
+    rank = (
+        "CASE b.long_context_above "
+        + " ".join(f"WHEN {int(t)} THEN {i + 1}" for i, t in enumerate(thresholds))
+        + " END"
+        if thresholds
+        else "NULL"
+    )
+    keys = [group.rsplit(" AS ", 1)[1] for group in groups]
+    inner_sums = ", ".join(f"sum(r.{name}) AS {name}" for name in AGGREGATE_SUMS)
+    outer_sums = ", ".join(f"sum(s.{name})::BIGINT AS {name}" for name in AGGREGATE_SUMS)
+    sql = (
+        f"WITH s AS (SELECT {''.join(g + ', ' for g in groups)}"
+        "r.result_type, r.model, r.usage_date, "
+        "coalesce(r.inference_geo, 'global') AS inference_geo, "
+        "coalesce(r.speed, 'standard') AS speed, "
+        f"{bucket} AS bucket, count(*) AS requests, {inner_sums}, "
+        f"max({prompt}) AS longest_prompt "
+        f"FROM {source} r{where} GROUP BY ALL) "
+        f"SELECT {''.join('s.' + k + ', ' for k in keys)}s.result_type, s.model, b.band, "
+        f"coalesce(s.bucket >= {rank}, false) AS long_context, s.inference_geo, s.speed, "
+        f"sum(s.requests)::BIGINT AS requests, {outer_sums}, "
+        "max(s.longest_prompt)::BIGINT AS longest_prompt "
+        f"FROM s LEFT JOIN {bands_name} b ON s.result_type = 'succeeded' "
+        "AND s.model = b.name AND s.usage_date >= b.valid_from "
+        "AND (b.valid_to IS NULL OR s.usage_date < b.valid_to) "
+        "GROUP BY ALL ORDER BY ALL"
+    )
+    params.extend(source_params)
+    params.extend(value for value in (start, end) if value is not None)
+    params.extend(models or ())
+    return sql, params
+
+
+def run_aggregate(
+    connection: duckdb.DuckDBPyConnection,
+    source: str,
+    source_params: Sequence[Any],
+    by: Sequence[str],
+    *,
+    since: date | datetime | str | None,
+    until: date | datetime | str | None,
+    jobs: JobRule | None,
+    bands: Sequence[PriceBand],
+    models: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Run :func:`aggregate_query` on a cursor of ``connection`` (see
+    :meth:`Store.usage_aggregates` for the columns)."""
+    cursor = connection.cursor()
+    try:
+        cursor.register("_bands", _bands_table(bands))
+        sql, params = aggregate_query(
+            source,
+            source_params,
+            by,
+            since=since,
+            until=until,
+            jobs=jobs,
+            bands_name="_bands",
+            bands=bands,
+            models=models,
+        )
+        try:
+            table = cursor.sql(sql, params=params).to_arrow_table()
+        except duckdb.ConversionException as exc:
+            raise StoreError(
+                f"usage aggregates: a token sum is beyond a 64-bit count ({_first_line(str(exc))})"
+            ) from exc
+    finally:
+        cursor.close()
+    frame: pd.DataFrame = table.to_pandas()
+    if "day" in frame:
+        frame["day"] = [value.isoformat() if value is not None else None for value in frame["day"]]
+    frame["band"] = frame["band"].astype("Int64")
+    return frame
+
+
+def day_of(value: date | datetime | str | None, what: str) -> date | None:
+    """A day from a date, a time or ``YYYY-MM-DD`` (None stays None); a clear error otherwise."""
+    return _day(value, what)
 
 
 def _pandas(table: pa.Table) -> pd.DataFrame:

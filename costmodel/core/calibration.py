@@ -71,11 +71,9 @@ def fit_scenario(
     batch share, 1.0: the usage was measured through the Batches API.
     """
     jobs = jobs or JobRule()
-    key_sql, key_params = jobs.sql()
+    key_sql, key_params = store.job_expression(jobs)
     # Snapshot ids and aliases of one model are one workload: group by the catalogue's id.
-    raw_models = store.query("SELECT DISTINCT model FROM requests WHERE result_type = 'succeeded'")[
-        "model"
-    ].tolist()
+    raw_models = store.succeeded_models()
     resolved = [(m, catalogue.resolve(m) if catalogue.knows(m) else m) for m in raw_models]
     model_sql = (
         "CASE model " + " ".join("WHEN ? THEN ?" for _ in resolved) + " END"

@@ -333,12 +333,11 @@ def focus_from_batches(
     from costmodel.core.pricing import price_usage
 
     rule = jobs if jobs is not None else JobRule()
-    key_sql, key_params = rule.sql()
     sums: dict[tuple[Any, ...], list[Any]] = {}
     unpriced: dict[str, int] = {}
     with localcontext() as context:
         context.prec = 60
-        for chunk in store.iter_usage_frames(since, until, key_sql=key_sql, key_params=key_params):
+        for chunk in store.iter_usage_frames(since, until, jobs=rule):
             if chunk.empty:
                 continue
             models = chunk["model"].astype(str)

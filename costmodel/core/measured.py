@@ -1,8 +1,8 @@
 """Measured usage, priced: what stored batches cost, and what they would have cost synchronously.
 
-Everything here reads the store it is handed in chunks
-(:meth:`costmodel.adapters.store.Store.iter_usage_frames`), so memory stays flat however many
-requests are stored, and prices with the same engine as the scenarios. Figures here are
+Summaries group in the store (:meth:`costmodel.adapters.store.Store.usage_aggregates`: integer
+token sums per price key) and price the few aggregate rows exactly, so memory and time stay
+flat however many requests are stored (the row-by-row path is kept as the reference), and prices with the same engine as the scenarios. Figures here are
 measured: every result names the batches or period it covers. Requests are grouped by model,
 batch, job (:class:`~costmodel.core.jobs.JobRule`) or day. Fitting a scenario to them is
 :mod:`costmodel.core.calibration`; a scenario beside them, :mod:`costmodel.core.comparison`.
@@ -11,10 +11,11 @@ batch, job (:class:`~costmodel.core.jobs.JobRule`) or day. Fitting a scenario to
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,8 @@ from costmodel.core.contract import SCHEMAS
 from costmodel.core.layouts import Section
 from costmodel.core.money import allocate_cents, quantize_cents
 from costmodel.core.pricing import long_context_notes, price_usage
+from costmodel.core.usage import COUNT_COLUMNS
+from costmodel.core.usage_rows import RESULT_TYPES, PriceBand
 from costmodel.errors import CostModelError
 
 if TYPE_CHECKING:
@@ -31,7 +34,19 @@ if TYPE_CHECKING:
 
 from costmodel.core.jobs import JobRule
 
-__all__ = ["BY", "NOT_REPORTED", "UsageSummary", "daily_costs", "usage_summary"]
+__all__ = [
+    "BY",
+    "NOT_REPORTED",
+    "PricedAggregates",
+    "UsageSource",
+    "UsageSummary",
+    "daily_costs",
+    "daily_costs_rows",
+    "price_aggregates",
+    "price_bands",
+    "usage_summary",
+    "usage_summary_rows",
+]
 
 BY: Final = ("model", "batch", "job", "day")
 NOT_REPORTED: Final = "(model not reported)"
@@ -68,6 +83,7 @@ _ROW_FIELDS: Final = ("key", *_COUNT_LABELS, *_MONEY_LABELS)
 _UNPRICED: Final = "unpriced"
 
 
+# -- the summary ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class UsageSummary:
     """Requests by result type, tokens by kind and cost, grouped by model, batch, job or day."""
@@ -215,11 +231,13 @@ def _key_sql(by: str, jobs: JobRule) -> tuple[str, list[Any]]:
     if by == "day":
         return "CAST(usage_date AS VARCHAR)", []
     if by == "job":
-        return jobs.sql()
+        from costmodel.adapters.store import job_sql
+
+        return job_sql(jobs)
     raise CostModelError(f"--by: expected one of {', '.join(BY)}, got {by!r}")
 
 
-def usage_summary(
+def usage_summary_rows(
     store: Store,
     *,
     by: str = "model",
@@ -228,7 +246,8 @@ def usage_summary(
     jobs: JobRule | None = None,
     catalogue: Catalogue,
 ) -> UsageSummary:
-    """What the stored batches cost (batch rates) against the same tokens sent synchronously.
+    """:func:`usage_summary` priced request by request: the reference the aggregate path is
+    tested against (the same figures to the cent), and the path before it.
 
     Token counts and costs cover succeeded requests; errored, canceled and expired requests are
     counted by type and never billed. Keys for ``by="model"`` are catalogue ids (snapshot ids
@@ -269,6 +288,39 @@ def usage_summary(
     if by == "model":
         counts["key"] = counts["key"].map(lambda m: _resolve_or_keep(catalogue, m))
         counts = counts.groupby("key", dropna=False, sort=False).sum().reset_index()
+    return _assemble(
+        store,
+        by=by,
+        counts=counts,
+        measured=measured,
+        unpriced=unpriced,
+        undated=undated,
+        third_party=third_party,
+        long_context=long_context,
+        exact=exact,
+        since=since,
+        until=until,
+        catalogue=catalogue,
+    )
+
+
+def _assemble(
+    source: UsageSource,
+    *,
+    by: str,
+    counts: pd.DataFrame,
+    measured: pd.DataFrame,
+    unpriced: dict[str, int],
+    undated: dict[tuple[str, str], int],
+    third_party: set[str],
+    long_context: dict[tuple[str, int], float],
+    exact: dict[str, dict[str, Decimal]],
+    since: date | None,
+    until: date | None,
+    catalogue: Catalogue,
+) -> UsageSummary:
+    """The summary from requests counted per key (``counts``: key, the result types and
+    requests) and succeeded usage measured per key (``measured``, indexed by key)."""
     counts["key"] = counts["key"].fillna(NOT_REPORTED)
     counts = counts.set_index("key")
     rows = counts.join(measured.drop(columns=["succeeded"], errors="ignore"), how="outer")
@@ -278,9 +330,16 @@ def usage_summary(
         rows[column] = rows[column].fillna(0)
     rows["savings"] = rows["cost_if_sync"] - rows["cost_billed"]
     rows = rows.reset_index().rename(columns={"index": "key"})
-    rows = rows.sort_values(
-        "key" if by in ("day",) else "cost_billed", ascending=by == "day", kind="stable"
-    ).reset_index(drop=True)
+    # Ordered by the exact amount (not its float), so both pricing paths give one order.
+    billed = exact.get("cost_billed", {})
+    rows = rows.assign(_order=[billed.get(key, Decimal(0)) for key in rows["key"]])
+    rows = (
+        rows.sort_values(
+            "key" if by in ("day",) else "_order", ascending=by == "day", kind="stable"
+        )
+        .drop(columns=["_order"])
+        .reset_index(drop=True)
+    )
 
     notes = [
         "Measured from stored Message Batches results; billed at batch rates "
@@ -312,7 +371,7 @@ def usage_summary(
     notes.extend(long_context_notes(long_context))
     if catalogue.contract is not None:
         notes.append(f"Costs are contracted prices from {catalogue.contract.source}.")
-    span = store.usage_span(since, until)
+    span = source.usage_span(since, until)
     stale = catalogue.stale_note(span[1]) if span[1] is not None else None
     if stale:
         notes.append(stale)
@@ -328,6 +387,319 @@ def usage_summary(
         notes=tuple(notes),
         exact=exact,
     )
+
+
+def usage_summary(
+    source: UsageSource,
+    *,
+    by: str = "model",
+    since: date | None = None,
+    until: date | None = None,
+    jobs: JobRule | None = None,
+    catalogue: Catalogue,
+) -> UsageSummary:
+    """What the stored batches cost (batch rates) against the same tokens sent synchronously.
+
+    Token counts and costs cover succeeded requests; errored, canceled and expired requests are
+    counted by type and never billed. Keys for ``by="model"`` are catalogue ids (snapshot ids
+    resolve to their model); a model the catalogue does not know is counted as unpriced, and
+    named in a note, never priced at $0.
+
+    Priced from aggregates: the store (or a Parquet dataset, :mod:`costmodel.adapters.usage_dataset`)
+    sums the integer counts per price key and key (:meth:`costmodel.adapters.store.Store.usage_aggregates`)
+    and only those few rows are priced, exactly, so the time hardly grows with the requests.
+    The figures are those of :func:`usage_summary_rows` to the cent.
+    """
+    if by not in BY:
+        raise CostModelError(f"--by: expected one of {', '.join(BY)}, got {by!r}")
+    priced = price_aggregates(
+        source,
+        () if by == "model" else (by,),
+        key=by,
+        since=since,
+        until=until,
+        jobs=jobs,
+        catalogue=catalogue,
+    )
+    return _assemble(
+        source,
+        by=by,
+        counts=priced.counts,
+        measured=priced.measured,
+        unpriced=priced.unpriced,
+        undated=priced.undated,
+        third_party=priced.third_party,
+        long_context=priced.long_context,
+        exact=priced.exact,
+        since=since,
+        until=until,
+        catalogue=catalogue,
+    )
+
+
+class UsageSource(Protocol):
+    """Where summaries read measured usage: the store, or a Parquet dataset read in place."""
+
+    def usage_aggregates(
+        self,
+        by: Sequence[str] = (),
+        *,
+        since: date | datetime | str | None = None,
+        until: date | datetime | str | None = None,
+        jobs: JobRule | None = None,
+        bands: Sequence[PriceBand] = (),
+        models: Sequence[str] | None = None,
+    ) -> pd.DataFrame: ...
+
+    def succeeded_models(
+        self,
+        since: date | datetime | str | None = None,
+        until: date | datetime | str | None = None,
+    ) -> list[str]: ...
+
+    def usage_span(
+        self,
+        since: date | datetime | str | None = None,
+        until: date | datetime | str | None = None,
+    ) -> tuple[date | None, date | None, int]: ...
+
+
+def price_bands(catalogue: Catalogue, names: Sequence[str], *, first: int = 0) -> list[PriceBand]:
+    """The price bands of the model names that the catalogue can price: one per price entry,
+    from its first day to the next entry's (the entry the pricing engine picks for a day),
+    numbered from ``first``."""
+    bands: list[PriceBand] = []
+    for name in names:
+        if not (catalogue.knows(name) and catalogue.model(name).prices):
+            continue
+        prices = catalogue.model(name).prices
+        for index, entry in enumerate(prices):
+            tier = entry.long_context
+            bands.append(
+                PriceBand(
+                    number=first + len(bands),
+                    name=name,
+                    valid_from=entry.effective_from,
+                    valid_to=prices[index + 1].effective_from if index + 1 < len(prices) else None,
+                    long_context_above=tier.above_prompt_tokens if tier else None,
+                )
+            )
+    return bands
+
+
+@dataclass(frozen=True)
+class PricedAggregates:
+    """Measured usage priced from aggregates (see :func:`price_aggregates`)."""
+
+    counts: pd.DataFrame  # key, the result types, requests (every request, counted)
+    measured: pd.DataFrame  # by key: token fields, cost_billed, cost_if_sync, unpriced_requests
+    exact: dict[str, dict[Any, Decimal]]  # {"cost_billed"|"cost_if_sync": {key: Decimal USD}}
+    unpriced: dict[str, int]  # succeeded requests of a model the catalogue cannot price
+    undated: dict[tuple[str, str], int]  # (model, batch): used before the model's first price
+    third_party: set[str]
+    long_context: dict[tuple[str, int], float]  # requests at a long-context tier, per tier
+    keys: tuple[Any, ...] = ()  # the keys of the succeeded usage, in the order first seen
+
+
+# Float64 adds whole numbers exactly below this; token sums go through the float pass.
+_EXACT_FLOAT: Final = 2**53
+
+
+def price_aggregates(
+    source: UsageSource,
+    by: Sequence[str],
+    *,
+    key: str | tuple[str, ...],
+    since: date | None,
+    until: date | None,
+    jobs: JobRule | None,
+    catalogue: Catalogue,
+) -> PricedAggregates:
+    """Sum the source's requests per price key and ``by`` in its engine, then price the sums.
+
+    ``key`` names each result row: ``model`` (the catalogue's id; a name it cannot price
+    keeps its own), or one of the ``by`` groupings; a tuple of them keys rows by tuples
+    (then ``counts`` and ``measured`` are not grouped: read ``exact`` and ``keys``). Integer sums times the catalogue's
+    ``Decimal`` rates (:meth:`costmodel.core.pricing.PricedUsage.cost_lines`); nothing rounded.
+    """
+    # Bands for every name the catalogue lists (no scan of the usage to find them); a name
+    # it resolves otherwise (say, a partner platform's id) gets its bands on a second pass.
+    listed = [name for model_id, m in catalogue.models.items() for name in (model_id, *m.aliases)]
+    bands = price_bands(catalogue, listed)
+    agg = source.usage_aggregates(by, since=since, until=until, jobs=jobs, bands=bands)
+    banded = {band.name for band in bands}
+    others = sorted(
+        {
+            str(name)
+            for name in agg.loc[
+                (agg["result_type"] == "succeeded") & agg["band"].isna(), "model"
+            ].dropna()
+            if str(name) not in banded
+            and catalogue.knows(str(name))
+            and catalogue.model(str(name)).prices
+        }
+    )
+    if others:
+        bands = [*bands, *price_bands(catalogue, others, first=len(bands))]
+        agg = source.usage_aggregates(by, since=since, until=until, jobs=jobs, bands=bands)
+    band_of = {band.number: band for band in bands}
+    model_of_name = {band.name: catalogue.resolve(band.name) for band in bands}
+
+    names = (key,) if isinstance(key, str) else key
+
+    def one_key(row: Any, name: str) -> Any:
+        if name == "model":
+            if row.band is not pd.NA and row.band is not None:
+                return model_of_name[row.model]
+            return row.model
+        return getattr(row, name)
+
+    def key_of(row: Any) -> Any:
+        found = tuple(one_key(row, name) for name in names)
+        return found[0] if isinstance(key, str) else found
+
+    def count_key(row: Any) -> Any:
+        assert isinstance(key, str)
+        return _resolve_or_keep(catalogue, row.model) if key == "model" else getattr(row, key)
+
+    # Counted: every request, by result type (a request without a key: "not reported").
+    count_keys = (
+        [count_key(row) for row in agg.itertuples(index=False)]
+        if isinstance(key, str)
+        else [None] * len(agg)
+    )
+    counted = pd.DataFrame(
+        {
+            "key": [NOT_REPORTED if _missing(k) else k for k in count_keys],
+            **{
+                kind: np.where(agg["result_type"] == kind, agg["requests"], 0).astype(np.int64)
+                for kind in RESULT_TYPES
+            },
+        }
+    )
+    counted = counted.groupby("key", sort=False).sum().reset_index()
+    counted["requests"] = counted[list(RESULT_TYPES)].sum(axis=1)
+
+    succeeded = agg[agg["result_type"] == "succeeded"].reset_index(drop=True)
+    keys = np.empty(len(succeeded), dtype=object)
+    for i, row in enumerate(succeeded.itertuples(index=False)):
+        keys[i] = key_of(row)
+    in_band = succeeded["band"].notna().to_numpy(dtype=bool)
+    unpriced: dict[str, int] = {}
+    undated: dict[tuple[str, str], int] = {}
+    outside: Any = succeeded[~in_band]
+    early: set[str] = set()
+    for row in outside.itertuples(index=False):
+        name = str(row.model)
+        if catalogue.knows(name) and catalogue.model(name).prices:
+            early.add(name)  # used before its first price: named by batch, below
+        else:
+            unpriced[name] = unpriced.get(name, 0) + int(row.requests)
+    if early:
+        # Rare, and only for these models: which batches used them before their first price.
+        per_batch: Any = source.usage_aggregates(
+            ("batch",), since=since, until=until, jobs=jobs, bands=bands, models=sorted(early)
+        )
+        per_batch = per_batch[(per_batch["result_type"] == "succeeded") & per_batch["band"].isna()]
+        for row in per_batch.itertuples(index=False):
+            pair = (str(row.model), str(row.batch))
+            undated[pair] = undated.get(pair, 0) + int(row.requests)
+
+    fields = {
+        name: np.sum([succeeded[c].to_numpy(dtype=np.int64) for c in columns], axis=0)
+        if len(succeeded)
+        else np.zeros(0, dtype=np.int64)
+        for name, columns in _TOKEN_FIELDS.items()
+    }
+    measured = pd.DataFrame({"key": keys, **fields})
+    measured["unpriced_requests"] = np.where(in_band, 0, succeeded["requests"]).astype(np.int64)
+
+    priced_rows = succeeded[in_band].reset_index(drop=True)
+    priced_keys = keys[in_band]
+    exact: dict[str, dict[Any, Decimal]] = {"cost_billed": {}, "cost_if_sync": {}}
+    third_party: set[str] = set()
+    long_context: dict[tuple[str, int], float] = {}
+    if len(priced_rows):
+        counts_matrix = priced_rows[list(COUNT_COLUMNS)].to_numpy(dtype=np.int64)
+        if (counts_matrix >= _EXACT_FLOAT).any():
+            raise CostModelError(
+                "usage summary: a token sum is too large to price exactly "
+                f"(over {_EXACT_FLOAT:,} in one group); narrow the period with --since/--until"
+            )
+        frame = pd.DataFrame(
+            {
+                "model": priced_rows["model"].astype(str),
+                "requests": np.ones(len(priced_rows)),
+                **{c: priced_rows[c].to_numpy(dtype="float64") for c in COUNT_COLUMNS},
+                "tier": "batch",
+                "inference_geo": priced_rows["inference_geo"].astype(str),
+                "speed": priced_rows["speed"].astype(str),
+                # The band's first day: the day the pricing engine picks this entry for.
+                "date": pd.to_datetime([band_of[int(b)].valid_from for b in priced_rows["band"]]),
+            }
+        )
+        flags = priced_rows["long_context"].to_numpy(dtype=bool)
+        longest = priced_rows["longest_prompt"].to_numpy(dtype="float64")
+        billed = price_usage(
+            frame, catalogue, validate=False, long_context=flags, longest_prompt=longest
+        )
+        sync = price_usage(
+            frame.assign(tier="standard"),
+            catalogue,
+            validate=False,
+            long_context=flags,
+            longest_prompt=longest,
+        )
+        third_party = set(billed.third_party) | set(sync.third_party)
+        for column, result in (("cost_billed", billed), ("cost_if_sync", sync)):
+            lines = result.cost_lines(priced_keys)
+            per_key = exact[column]
+            for group, amount in zip(lines["group"], lines["cost_contracted"], strict=True):
+                per_key[group] = per_key.get(group, Decimal(0)) + amount
+            for group in pd.unique(priced_keys):
+                per_key.setdefault(group, Decimal(0))
+        # Requests at a long-context tier: the band as billed (fast mode may waive it).
+        billed_band = billed.costs["long_context"].to_numpy(dtype=bool)
+        tiered: Any = priced_rows
+        for row, at_tier in zip(tiered.itertuples(index=False), billed_band, strict=True):
+            if at_tier:
+                band = band_of[int(row.band)]
+                assert band.long_context_above is not None
+                tier_key = (model_of_name[band.name], band.long_context_above)
+                long_context[tier_key] = long_context.get(tier_key, 0.0) + float(row.requests)
+    if not isinstance(key, str):
+        return PricedAggregates(
+            counts=counted,
+            measured=measured,
+            exact=exact,
+            unpriced=unpriced,
+            undated=undated,
+            third_party=third_party,
+            long_context=long_context,
+            keys=tuple(dict.fromkeys(keys.tolist())),
+        )
+    measured = measured.groupby("key", sort=False).sum()
+    # One float per key from its exact sum (not a sum of floats).
+    measured["cost_billed"] = [
+        float(exact["cost_billed"].get(k, Decimal(0))) for k in measured.index
+    ]
+    measured["cost_if_sync"] = [
+        float(exact["cost_if_sync"].get(k, Decimal(0))) for k in measured.index
+    ]
+    return PricedAggregates(
+        counts=counted,
+        measured=measured,
+        exact=exact,
+        unpriced=unpriced,
+        undated=undated,
+        third_party=third_party,
+        long_context=long_context,
+        keys=tuple(measured.index),
+    )
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def _resolve_or_keep(catalogue: Catalogue, model: Any) -> Any:
@@ -379,7 +751,10 @@ def _price_chunk(
     early: dict[tuple[str, str], int] = {}
     if too_early.any():
         pairs = pd.DataFrame({"model": models[too_early], "batch": chunk["batch_id"][too_early]})
-        early = {(str(m), str(b)): int(n) for (m, b), n in pairs.value_counts().to_dict().items()}
+        # observed pairs only: categorical columns also list the batches of other rows
+        early = {
+            (str(m), str(b)): int(n) for (m, b), n in pairs.value_counts().to_dict().items() if n
+        }
         known = known & ~too_early
     priced = chunk.loc[known]
     billed = price_usage(priced, catalogue, validate=False)
@@ -425,6 +800,44 @@ def _price_chunk(
 
 
 def daily_costs(
+    source: UsageSource,
+    *,
+    by: str = "model",
+    since: date | None = None,
+    until: date | None = None,
+    jobs: JobRule | None = None,
+    catalogue: Catalogue,
+) -> pd.DataFrame:
+    """Billed and if-sync cost per day and model (or job): columns day, key, cost_billed,
+    cost_if_sync (floats of the exact sums; 0 for usage that could not be priced)."""
+    if by not in ("model", "job"):
+        raise CostModelError(f"daily costs group by model or job, not {by!r}")
+    priced = price_aggregates(
+        source,
+        ("day",) if by == "model" else ("day", "job"),
+        key=("day", by),
+        since=since,
+        until=until,
+        jobs=jobs,
+        catalogue=catalogue,
+    )
+    columns = ["day", "key", "cost_billed", "cost_if_sync"]
+    rows = [
+        {
+            "day": date.fromisoformat(str(day)),
+            "key": str(name),
+            "cost_billed": float(priced.exact["cost_billed"].get((day, name), Decimal(0))),
+            "cost_if_sync": float(priced.exact["cost_if_sync"].get((day, name), Decimal(0))),
+        }
+        for day, name in priced.keys
+    ]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.groupby(["day", "key"], sort=True).sum().reset_index()
+
+
+def daily_costs_rows(
     store: Store,
     *,
     by: str = "model",
@@ -433,7 +846,7 @@ def daily_costs(
     jobs: JobRule | None = None,
     catalogue: Catalogue,
 ) -> pd.DataFrame:
-    """Billed and if-sync cost per day and model (or job): columns day, key, cost_billed, cost_if_sync."""
+    """:func:`daily_costs` priced request by request (the reference; float sums per row)."""
     if by not in ("model", "job"):
         raise CostModelError(f"daily costs group by model or job, not {by!r}")
     key_sql, key_params = _key_sql(by, jobs or JobRule())

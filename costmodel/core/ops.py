@@ -543,12 +543,11 @@ def operations_summary(
 ) -> OperationsSummary:
     """Batch operations of the batches used from ``since`` (inclusive) to ``until``
     (exclusive), grouped ``by`` day (of use), job, batch or hour of submission (UTC)."""
-    key_sql: str | None = None
-    key_params: list[Any] = []
+    rule: JobRule | None = None
     if by == "job":
         from costmodel.core.jobs import JobRule
 
-        key_sql, key_params = (jobs or JobRule()).sql()
-    counts = store.operation_counts(since, until, key_sql=key_sql, key_params=key_params)
+        rule = jobs or JobRule()
+    counts = store.operation_counts(since, until, jobs=rule)
     times = store.batch_times(since, until)
     return summarise(counts, times, by=by, since=since, until=until)

@@ -445,12 +445,21 @@ def price_usage(
     on: date | None = None,
     context: str = "",
     validate: bool = True,
+    long_context: np.ndarray | None = None,
+    longest_prompt: np.ndarray | None = None,
 ) -> PricedUsage:
     """Price every row of a usage frame (see :mod:`costmodel.core.usage`).
 
     ``on`` is the pricing day for rows without a ``date`` column (required then: the core never
     reads the clock). ``context``
     prefixes error messages (for example the scenario file and workload).
+
+    Aggregated usage (each row the token sums of many requests, ``requests`` 1): a row's
+    prompt is no request's prompt, so the caller says per row whether its requests are over
+    the long-context threshold (``long_context``, decided per request where they were summed)
+    and the longest single prompt among them (``longest_prompt``, held against the model's
+    prompt limit). Pricing is linear in tokens once the tier is known, so the sums price
+    exactly as the requests would one by one.
 
     >>> from datetime import date
     >>> from costmodel.adapters.catalogue_files import bundled_catalogue
@@ -484,7 +493,7 @@ def price_usage(
     is_fast = equals(usage["speed"], "fast")
     is_us = equals(usage["inference_geo"], "us")
     _refuse_unsupported_geo(usage, entries, entry_of_row, is_us, prefix)
-    _refuse_refused_prompts(usage, entries, entry_of_row, prefix)
+    _refuse_refused_prompts(usage, entries, entry_of_row, prefix, longest_prompt)
     if is_fast.any():
         is_fast, fast_notes = _fast_mode_rules(usage, entries, entry_of_row, is_fast, prefix)
         notes.extend(fast_notes)
@@ -501,7 +510,15 @@ def price_usage(
         {RATE_FIELDS.index(f) for _, e in entries for f in e.third_party if f in RATE_FIELDS}
     )
     long_context, seen, costs, row_total, token_sums = _token_costs(
-        usage, entry_of_row, table, effective, is_batch, is_us, is_fast, flagged_tokens
+        usage,
+        entry_of_row,
+        table,
+        effective,
+        is_batch,
+        is_us,
+        is_fast,
+        flagged_tokens,
+        given_band=long_context,
     )
     present = seen > 0
     if is_fast.any() and table["fast_waives_lc"].any():
@@ -608,6 +625,7 @@ def _token_costs(
     is_us: np.ndarray,
     is_fast: np.ndarray,
     count_tokens: Sequence[int] = (),
+    given_band: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray, dict[int, np.ndarray]]:
     """Cost per row of each token kind and in total, the long-context flag per row, how many
     rows fall in each rate combination (see :func:`_effective_rates` for its code), and, for
@@ -635,6 +653,10 @@ def _token_costs(
         prompt += block[3]
         prompt += block[4]
         band = prompt > np.take(thresholds, entry)
+        if given_band is not None:  # aggregated rows: decided per request by the caller
+            band = np.asarray(given_band[rows], dtype=bool) & np.isfinite(
+                np.take(thresholds, entry)
+            )
         long_context[rows] = band
         combination = entry << 4
         combination |= flags[rows]
@@ -762,17 +784,23 @@ def _refuse_refused_prompts(
     entries: Sequence[tuple[str, PriceEntry]],
     entry_of_row: np.ndarray,
     prefix: str,
+    longest: np.ndarray | None = None,
 ) -> None:
-    """A prompt longer than the model accepted on that day cannot have been served or billed."""
+    """A prompt longer than the model accepted on that day cannot have been served or billed.
+
+    ``longest``: the longest prompt of each (aggregated) row, when a row is not one prompt."""
     limits = np.array(
         [np.inf if e.max_prompt_tokens is None else float(e.max_prompt_tokens) for _, e in entries]
     )
     if np.isinf(limits).all():
         return
     # whole-frame passes: cheaper than gathering the rows of the limited entries
-    prompt = usage["input_tokens"].to_numpy(dtype="float64").copy()
-    for kind in ("cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens"):
-        prompt += usage[kind].to_numpy(dtype="float64")
+    if longest is not None:
+        prompt = np.asarray(longest, dtype="float64")
+    else:
+        prompt = usage["input_tokens"].to_numpy(dtype="float64").copy()
+        for kind in ("cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens"):
+            prompt += usage[kind].to_numpy(dtype="float64")
     bad = prompt > np.take(limits, entry_of_row, mode="clip")
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

@@ -521,8 +521,7 @@ def read_store_inputs(scenario: Any, store: Any, jobs: Any, *, seed: int = 0) ->
     A job's sample is a seeded reservoir of at most :data:`STORE_SAMPLE_ROWS` succeeded
     requests, so memory stays bounded however much is stored.
     """
-    job_sql, job_params = jobs.sql()
-    columns = ", ".join(STORE_COLUMN[k] for k in DISTRIBUTION_KEYS)
+    columns = [STORE_COLUMN[k] for k in DISTRIBUTION_KEYS]
     samples: dict[str, np.ndarray] = {}
     turnaround: dict[str, tuple[int, int]] = {}
     for index, w in enumerate(scenario.workloads):
@@ -532,11 +531,8 @@ def read_store_inputs(scenario: Any, store: Any, jobs: Any, *, seed: int = 0) ->
         for key, dist in r.tokens:
             if not isinstance(dist, FromStore) or dist.job in samples:
                 continue
-            frame = store.query(
-                f"SELECT {columns} FROM (SELECT * FROM requests "
-                f"WHERE result_type = 'succeeded' AND ({job_sql}) = ?) "
-                f"USING SAMPLE reservoir({STORE_SAMPLE_ROWS} ROWS) REPEATABLE ({int(seed)})",
-                [*job_params, dist.job],
+            frame = store.job_sample(
+                jobs, dist.job, columns, rows=STORE_SAMPLE_ROWS, seed=int(seed)
             )
             if frame.empty:
                 raise CostModelError(
@@ -553,14 +549,7 @@ def read_store_inputs(scenario: Any, store: Any, jobs: Any, *, seed: int = 0) ->
         d = r.deadline
         if d is None or d.miss_share is not None:
             continue
-        row = store.query(
-            "SELECT count(*) AS batches, "
-            "count(*) FILTER (WHERE epoch(ended_at) - epoch(created_at) > ? * 3600) AS missed "
-            "FROM batches WHERE created_at IS NOT NULL AND ended_at IS NOT NULL AND batch_id IN "
-            f"(SELECT DISTINCT batch_id FROM requests WHERE ({job_sql}) = ?)",
-            [d.hours, *job_params, w.name],
-        )
-        batches, missed = int(row["batches"].iloc[0]), int(row["missed"].iloc[0])
+        batches, missed = store.job_turnaround(jobs, w.name, d.hours)
         if batches == 0:
             raise CostModelError(
                 located(

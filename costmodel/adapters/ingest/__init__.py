@@ -33,7 +33,10 @@ Importing this package is cheap: the readers (DuckDB, pyarrow) and the SDK adapt
 from __future__ import annotations
 
 import importlib
-from typing import Any, Final
+from typing import Any
+
+# The row schema lives in a neutral module that the store imports too.
+from costmodel.core.usage_rows import REQUEST_COLUMNS, RESULT_TYPES, TOKEN_COUNT_COLUMNS
 
 __all__ = [
     "REQUEST_COLUMNS",
@@ -46,33 +49,6 @@ __all__ = [
     "pull",
     "read_results",
 ]
-
-RESULT_TYPES: Final = ("succeeded", "errored", "canceled", "expired")
-
-# Column -> DuckDB type. The order is the order of every chunk and of the store's table.
-REQUEST_COLUMNS: Final[dict[str, str]] = {
-    "batch_id": "VARCHAR",
-    "custom_id": "VARCHAR",
-    "result_type": "VARCHAR",
-    "error_type": "VARCHAR",
-    "model": "VARCHAR",
-    "input_tokens": "BIGINT",
-    "output_tokens": "BIGINT",
-    "cache_creation_input_tokens": "BIGINT",
-    "cache_write_5m_tokens": "BIGINT",
-    "cache_write_1h_tokens": "BIGINT",
-    "cache_read_tokens": "BIGINT",
-    "web_search_requests": "BIGINT",
-    "web_fetch_requests": "BIGINT",
-    "service_tier": "VARCHAR",
-    "inference_geo": "VARCHAR",
-    "speed": "VARCHAR",
-    "batch_created_at": "TIMESTAMP",
-    "batch_ended_at": "TIMESTAMP",
-}
-TOKEN_COUNT_COLUMNS: Final = tuple(
-    name for name, kind in REQUEST_COLUMNS.items() if kind == "BIGINT"
-)
 
 _EXPORTS = {
     "ResultsFile": "costmodel.adapters.ingest.files",

@@ -185,7 +185,8 @@ def import_(
     store: Path | None,
     fmt: str,
 ) -> None:
-    """Import saved batch results files (.jsonl, as `results` streams them).
+    """Import saved batch results files (.jsonl, as `results` streams them), or Parquet
+    datasets as `usage export` writes them (a folder, a *.parquet glob, or a URL).
 
     A batch is stored once: importing the same requests again changes nothing; different
     requests under a batch id already stored are refused unless --replace; the same requests
@@ -200,6 +201,15 @@ def import_(
     records: list[dict[str, Any]] = []
     with _open_store(store, create=False) as opened:
         for path in files:
+            from costmodel.adapters.usage_dataset import is_dataset
+
+            if is_dataset(path):  # a Parquet dataset (usage export): one record per batch
+                from costmodel.shells.cli.dataset import import_dataset_records
+
+                records += import_dataset_records(
+                    opened, path, replace=replace, table=fmt == "table"
+                )
+                continue
             source = read_results(
                 path,
                 batch_id=batch_id,
@@ -254,6 +264,11 @@ def import_(
 @period_options
 @prices_option
 @store_option
+@click.option(
+    "--dataset",
+    help="Summarise a Parquet dataset (`usage export`: a folder, a glob or a URL) in place, "
+    "instead of the store.",
+)
 @jobs_options
 @format_option
 @friendly_errors
@@ -263,6 +278,7 @@ def summary(
     until: str | None,
     prices: Path | None,
     store: Path | None,
+    dataset: str | None,
     job_separator: str,
     jobs: Path | None,
     fmt: str,
@@ -271,7 +287,13 @@ def summary(
     from costmodel.adapters.catalogue_files import catalogue_for
     from costmodel.core.measured import usage_summary
 
-    with _open_store(store, read_only=True) as opened:
+    if dataset:
+        from costmodel.shells.cli.dataset import dataset_source
+
+        source = dataset_source(Path(dataset))
+    else:
+        source = _open_store(store, read_only=True)
+    with source as opened:
         result = usage_summary(
             opened,
             by=by,
@@ -352,3 +374,12 @@ def calibrate(
         ),
         fmt,
     )
+
+
+def _add_export() -> None:
+    from costmodel.shells.cli.dataset import make_export
+
+    usage.add_command(make_export(store_option, friendly_errors, _open_store), name="export")
+
+
+_add_export()
