@@ -34,12 +34,16 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "store": ("duckdb", "pyarrow"),
     "api": ("anthropic", "tqdm", "duckdb", "pyarrow"),
     "dashboard": ("streamlit", "plotly", "duckdb", "pyarrow"),
+    "dask": ("dask", "distributed"),
+    "spark": ("pyspark", "pyarrow"),
 }
 
 _FEATURES = {
     "store": "the usage store",
     "api": "pulling usage from the API",
     "dashboard": "the dashboard",
+    "dask": "pricing with Dask",
+    "spark": "pricing with Spark",
 }
 
 

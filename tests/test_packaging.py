@@ -95,7 +95,9 @@ def test_the_core_is_light_and_the_extras_add_the_rest() -> None:
     }
     for extra, modules in EXTRAS.items():  # the packages require_extra checks are the extra's
         assert {DISTRIBUTION.get(m, m) for m in modules} == extras[extra], extra
-    assert extras["all"] == extras["api"] | extras["dashboard"] | extras["store"]
+    assert extras["all"] == (
+        extras["api"] | extras["dashboard"] | extras["store"] | extras["dask"] | extras["spark"]
+    )
 
 
 def test_the_readme_scripts_install_every_extra() -> None:
