@@ -101,6 +101,7 @@ SUMMARY_COUNTS: Final = (
 )
 _DAY_COLUMNS: Final = ("date", "usage_date")
 _PER: Final = {"MTok": Decimal(1_000_000), "1k searches": Decimal(1_000)}
+_EPOCH: Final = date(1970, 1, 1).toordinal()  # datetime64[D] counts days from 1970-01-01
 _CODE_EXECUTION: Final = ("code_execution_hours", "code_execution_requests")
 
 
@@ -114,6 +115,9 @@ class _Partition:
     usage: pd.DataFrame  # the usage frame of the priced rows
     requests: np.ndarray  # requests per row (int64), every row
     day: np.ndarray | None  # datetime64[D] per row, or None (priced on ``on``)
+    result: dict[str, np.ndarray]  # per result type, whether each row has it
+    model_code: np.ndarray  # int64 per row: index into model_ids, -1 for no model
+    model_ids: np.ndarray  # object: the id (or name) of each model code
 
 
 def check_by(columns: Sequence[str], by: str | Sequence[str] | None) -> list[str]:
@@ -132,10 +136,28 @@ def check_by(columns: Sequence[str], by: str | Sequence[str] | None) -> list[str
     return names
 
 
-def _strings(column: pd.Series, default: str) -> pd.Series:
-    """A label column as plain objects, nulls as the API's default."""
-    values = column.astype(object)
-    return values.where(values.notna(), default)
+def _labels(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Codes (-1 for null) and the distinct values: one hashing pass, after which every
+    comparison is on small integers rather than millions of strings."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), list(uniques)
+
+
+def _from_codes(codes: np.ndarray, categories: list[str]) -> Any:
+    return pd.Categorical.from_codes(codes.astype(np.int64), dtype=pd.CategoricalDtype(categories))
+
+
+def _categorical(column: pd.Series | None, n: int, default: str) -> Any:
+    """A label column as a categorical, nulls (or no column) as the API's default."""
+    if column is None:
+        return _from_codes(np.zeros(n, dtype=np.int64), [default])
+    codes, uniques = _labels(column)
+    categories = [str(value) for value in uniques]
+    if bool((codes < 0).any()):
+        if default not in categories:
+            categories.append(default)
+        codes = np.where(codes < 0, categories.index(default), codes)
+    return _from_codes(codes, categories)
 
 
 def _whole(values: np.ndarray, what: str) -> np.ndarray:
@@ -161,17 +183,22 @@ def _read(frame: pd.DataFrame, catalogue: Catalogue, on: date) -> _Partition:
     n = len(frame)
     has_results = "result_type" in frame.columns
     if has_results:
-        kinds = frame["result_type"].astype(object)
-        good = kinds.isin(RESULT_TYPES).to_numpy(dtype=bool)
-        if not good.all():
-            row = int(np.flatnonzero(~good)[0])
+        kind_codes, kinds = _labels(frame["result_type"])
+        bad = [i for i, kind in enumerate(kinds) if kind not in RESULT_TYPES]
+        wrong = np.isin(kind_codes, bad) | (kind_codes < 0)
+        if wrong.any():
+            row = int(np.flatnonzero(wrong)[0])
             raise PricingError(
                 f"result_type: expected one of {', '.join(RESULT_TYPES)} in row "
-                f"{frame.index[row]!r}, got {kinds.iloc[row]!r}"
+                f"{frame.index[row]!r}, got {frame['result_type'].iloc[row]!r}"
             )
-        billed = (kinds == "succeeded").to_numpy(dtype=bool)
+        code_of = {kind: kinds.index(kind) if kind in kinds else -2 for kind in RESULT_TYPES}
+        result = {kind: kind_codes == code for kind, code in code_of.items()}
+        billed = result["succeeded"]
     else:
         billed = np.ones(n, dtype=bool)
+        result = {kind: np.zeros(n, dtype=bool) for kind in RESULT_TYPES}
+        result["succeeded"] = billed
     if "requests" in frame.columns:
         requests = pd.to_numeric(frame["requests"]).to_numpy(dtype="float64", na_value=np.nan)
         if not bool((requests >= 0).all()):
@@ -185,17 +212,19 @@ def _read(frame: pd.DataFrame, catalogue: Catalogue, on: date) -> _Partition:
         whole_requests = np.ones(n, dtype=np.int64)
 
     day_column = next((name for name in _DAY_COLUMNS if name in frame.columns), None)
-    day = (
-        pd.to_datetime(frame[day_column].astype(object)).to_numpy(dtype="datetime64[D]")
-        if day_column is not None
-        else None
-    )
+    day: np.ndarray | None = None
+    if day_column is not None:
+        # Each distinct day converted once (a hive partition's days arrive as strings).
+        day_codes, day_values = _labels(frame[day_column])
+        converted = pd.to_datetime(pd.Series(day_values, dtype=object)).to_numpy(
+            dtype="datetime64[D]"
+        )
+        day = np.append(converted, np.datetime64("NaT", "D"))[day_codes]
     if day is not None and bool(np.isnat(day[billed]).any()):
         row = int(np.flatnonzero(np.isnat(day) & billed)[0])
         raise PricingError(f"{day_column}: the usage day is missing in row {frame.index[row]!r}")
 
-    names = frame["model"].astype(object)
-    codes, uniques = pd.factorize(names)
+    codes, uniques = _labels(frame["model"])
     if bool((codes[billed] < 0).any()):
         row = int(np.flatnonzero((codes < 0) & billed)[0])
         raise PricingError(f"row {frame.index[row]!r}: model is missing")
@@ -227,22 +256,28 @@ def _read(frame: pd.DataFrame, catalogue: Catalogue, on: date) -> _Partition:
         days = day if day is not None else np.full(n, np.datetime64(on, "D"))
         priced &= ~(days < first[safe])
 
-    rows = frame.loc[priced]
+    # Only the columns pricing reads: taking every column of the rows would copy strings too.
+    wanted = [c for c in (*COUNT_COLUMNS, "tier", "inference_geo", "speed") if c in frame.columns]
+    rows = frame[wanted].loc[priced]
     tier_default = "batch" if has_results else "standard"
-    data: dict[str, Any] = {"model": rows["model"].astype(object)}
+    m = len(rows)
+    data: dict[str, Any] = {"model": _from_codes(codes[priced], [str(u) for u in uniques])}
     data["requests"] = whole_requests[priced].astype("float64")
     for name in COUNT_COLUMNS:
         if name in rows.columns:
-            data[name] = rows[name]
-    data["tier"] = _strings(rows["tier"], tier_default) if "tier" in rows.columns else tier_default
-    for name, default in (("inference_geo", "global"), ("speed", "standard")):
-        data[name] = _strings(rows[name], default) if name in rows.columns else default
+            data[name] = rows[name].to_numpy(dtype="float64", na_value=np.nan)
+    for name, default in (
+        ("tier", tier_default),
+        ("inference_geo", "global"),
+        ("speed", "standard"),
+    ):
+        data[name] = _categorical(rows[name] if name in rows.columns else None, m, default)
     if day is not None:
         data["date"] = day[priced].astype("datetime64[ns]")
     usage = usage_frame(pd.DataFrame(data, index=rows.index))
     for name in COUNT_COLUMNS:
         _whole(usage[name].to_numpy(dtype="float64"), name)
-    return _Partition(billed, priced, model_id, usage, whole_requests, day)
+    return _Partition(billed, priced, model_id, usage, whole_requests, day, result, codes, ids)
 
 
 def price_partition(frame: pd.DataFrame, catalogue: Catalogue, on: date) -> pd.DataFrame:
@@ -372,19 +407,24 @@ def _long_context_counts(
     flags = billed.costs["long_context"].to_numpy(dtype=bool)
     if not flags.any():
         return pd.DataFrame()
-    ids = np.asarray(billed.model_ids()).astype(object)[flags]
+    model_codes = part.model_code[part.priced][flags]
     days = (
         part.day[part.priced][flags]
         if part.day is not None
         else np.full(int(flags.sum()), np.datetime64(on, "D"))
     )
-    pairs = pd.DataFrame({"model": ids, "day": days})
-    threshold_of: dict[tuple[str, Any], int] = {}
-    for model, day in pairs.drop_duplicates().itertuples(index=False):
-        entry = catalogue.models[str(model)].price_on(pd.Timestamp(day).date())
+    # One catalogue look-up per distinct (model, day), not per request.
+    pair = model_codes * 1_000_000 + days.astype(np.int64)
+    unique, inverse = np.unique(pair, return_inverse=True)
+    thresholds_of = np.empty(len(unique), dtype=np.int64)
+    for i, value in enumerate(unique.tolist()):
+        code, day = divmod(int(value), 1_000_000)
+        model_id = str(part.model_ids[code])
+        entry = catalogue.models[model_id].price_on(date.fromordinal(_EPOCH + day))
         assert entry.long_context is not None  # only such entries flag rows long-context
-        threshold_of[(str(model), day)] = entry.long_context.above_prompt_tokens
-    thresholds = [threshold_of[(str(m), d)] for m, d in pairs.itertuples(index=False)]
+        thresholds_of[i] = entry.long_context.above_prompt_tokens
+    ids = part.model_ids[model_codes]
+    thresholds = thresholds_of[inverse]
     requests = part.requests[part.priced][flags]
     counted = (
         pd.DataFrame(
@@ -407,25 +447,15 @@ def _counts(frame: pd.DataFrame, part: _Partition, codes: np.ndarray) -> pd.Data
     succeeded requests' counts of every kind (unpriced ones included, as the summary counts)."""
     n = len(frame)
     requests = part.requests
-    data: dict[str, Any] = {
-        "_group": codes,
-        "_model_id": np.where(pd.isna(part.model_id), "", part.model_id).astype(object),
-        "requests": requests,
-    }
-    if "result_type" in frame.columns:
-        kinds = frame["result_type"].astype(object).to_numpy()
-        for kind in RESULT_TYPES:
-            data[kind] = np.where(kinds == kind, requests, 0)
-    else:
-        data["succeeded"] = requests
-        for kind in RESULT_TYPES[1:]:
-            data[kind] = np.zeros(n, dtype=np.int64)
+    data: dict[str, Any] = {"_group": codes, "_model": part.model_code, "requests": requests}
+    for kind in RESULT_TYPES:
+        data[kind] = np.where(part.result[kind], requests, 0)
     data["unpriced_requests"] = np.where(part.billed & ~part.priced, requests, 0)
     data["priced_requests"] = np.where(part.priced, requests, 0)
     for name in COUNT_COLUMNS:
         values = np.zeros(n, dtype=np.int64)
         if name in frame.columns:
-            raw = pd.to_numeric(frame[name]).to_numpy(dtype="float64", na_value=0.0)
+            raw = frame[name].to_numpy(dtype="float64", na_value=0.0)
             billed_values = raw[part.billed]
             if not bool((billed_values >= 0).all()):
                 row = int(np.flatnonzero(part.billed & ~(raw >= 0))[0])
@@ -435,16 +465,31 @@ def _counts(frame: pd.DataFrame, part: _Partition, codes: np.ndarray) -> pd.Data
                 )
             values[part.billed] = _whole(billed_values, name) * requests[part.billed]
         data[name] = values
-    measures = [name for name in data if name not in ("_group", "_model_id")]
-    summed = pd.DataFrame(data).groupby(["_group", "_model_id"], sort=False)[measures].sum()
-    long = summed.reset_index().melt(
-        id_vars=["_group", "_model_id"],
-        value_vars=measures,
-        var_name="_measure",
-        value_name="_quantity",
-    )
-    long = long[long["_quantity"] != 0]
-    return _count_rows(long.assign(_lc_threshold=np.int64(0)))
+    # One integer key per (group, model) and a bincount per measure: no pandas groupby.
+    span = len(part.model_ids) + 1
+    key, where = np.unique(codes * span + (part.model_code + 1), return_inverse=True)
+    measures = [name for name in data if name not in ("_group", "_model")]
+    pieces = []
+    for measure in measures:
+        sums = np.bincount(where, weights=data[measure], minlength=len(key))
+        used = np.flatnonzero(sums)
+        if len(used) and float(sums[used].max()) >= 2**53:  # beyond float64's exact integers
+            exact = [int(v) for v in pd.Series(data[measure]).groupby(where).sum()]
+            sums = np.asarray(exact, dtype=object)
+        pieces.append(
+            pd.DataFrame(
+                {
+                    "_group": key[used] // span,
+                    "_model": key[used] % span - 1,
+                    "_measure": measure,
+                    "_quantity": [int(v) for v in sums[used]],
+                }
+            )
+        )
+    long = pd.concat(pieces, ignore_index=True)
+    names = np.append(np.where(pd.isna(part.model_ids), "", part.model_ids), "").astype(object)
+    model_id = names[long["_model"].to_numpy()]  # code -1 (no model) takes the last: ""
+    return _count_rows(long.assign(_model_id=model_id, _lc_threshold=np.int64(0)))
 
 
 def _count_rows(frame: pd.DataFrame) -> pd.DataFrame:
