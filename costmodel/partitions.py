@@ -50,6 +50,7 @@ from costmodel.usage import COUNT_COLUMNS, usage_frame
 
 __all__ = [
     "MODEL_ID",
+    "NOT_REPORTED",
     "PRICED_COLUMNS",
     "SUMMARY_COUNTS",
     "TALLY_COLUMNS",
@@ -73,8 +74,10 @@ PRICED_COLUMNS: Final[dict[str, str]] = {
     "priced": "bool",
 }
 # A grouping that is no column of the input: the catalogue's id of the row's model (the name
-# as given where the catalogue cannot price it), as `costmodel usage summary --by model` keys.
+# as given where the catalogue cannot price it; NOT_REPORTED where the row has none), as
+# `costmodel usage summary --by model` keys.
 MODEL_ID: Final = "model_id"
+NOT_REPORTED: Final = "(model not reported)"  # as costmodel.actuals names it
 # The tally: per group, one row per price key and component (basis billed / if_sync) or per
 # count (basis count), with an integer quantity. Names start with "_" so that no grouping
 # column of the user's can collide with them.
@@ -316,7 +319,12 @@ def _group_codes(
     """A code per row for its group, and the group's values (one row per code)."""
     if not by:
         return np.zeros(len(frame), dtype=np.int64), pd.DataFrame(index=range(1))
-    keys = frame.assign(**{MODEL_ID: model_id}) if MODEL_ID in by else frame
+    if MODEL_ID in by:
+        # Errored, expired and canceled results carry no model: named as the usage summary does.
+        labels = np.where(pd.isna(model_id), NOT_REPORTED, model_id).astype(object)
+        keys = frame.assign(**{MODEL_ID: labels})
+    else:
+        keys = frame
     keys = keys[by]
     codes = keys.groupby(by, dropna=False, sort=False, observed=True).ngroup().to_numpy()
     codes = codes.astype(np.int64)

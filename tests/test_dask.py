@@ -20,7 +20,7 @@ from engine_data import ON, line_sums, reference_lines, store_of, write_lake
 from costmodel.actuals import usage_summary
 from costmodel.catalogue import bundled_catalogue
 from costmodel.errors import PricingError
-from costmodel.partitions import PRICED_COLUMNS, price_partition
+from costmodel.partitions import NOT_REPORTED, PRICED_COLUMNS, price_partition
 from costmodel.synthetic_lake import UNPRICED_MODEL, request_table
 
 dd = pytest.importorskip("dask.dataframe")
@@ -87,6 +87,11 @@ def test_summarise_on_two_workers_matches_the_usage_summary_to_the_cent(
         assert {str(k): v for k, v in exact.items()} == {
             str(k): v for k, v in theirs.exact["cost_billed"].items() if v
         }
+        if by == "model_id":  # results without a model, named as the usage summary names them
+            row = ours.rows.set_index("model_id").loc[NOT_REPORTED]
+            theirs_row = theirs.rows.set_index("key").loc[NOT_REPORTED]
+            assert row["errored"] == theirs_row["errored"] > 0
+            assert row["cost_billed"] == Decimal("0.00")
     counts = table.to_pandas()["result_type"].value_counts()
     assert ours.totals["errored"] == counts["errored"] > 0
     assert ours.totals["expired"] == counts["expired"] > 0
