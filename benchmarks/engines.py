@@ -21,11 +21,13 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
+import pyarrow.dataset as ds  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from costmodel.catalogue import bundled_catalogue
 from costmodel.partitions import TALLY_KEYS, EngineSummary, finish, tally_partition
@@ -63,7 +65,7 @@ def on_dask(root: Path, workers: int) -> tuple[float, EngineSummary]:
     from costmodel import dask as cmdask
 
     with (
-        LocalCluster(
+        LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
@@ -71,7 +73,7 @@ def on_dask(root: Path, workers: int) -> tuple[float, EngineSummary]:
             dashboard_address="127.0.0.1:0",
             memory_limit="4GiB",
         ) as cluster,
-        Client(cluster),
+        Client(cluster),  # type: ignore[no-untyped-call]
     ):
         started = time.perf_counter()
         frame = dd.read_parquet(root, columns=COLUMNS)
@@ -121,16 +123,19 @@ def main(argv: list[str] | None = None) -> int:
         files = len(list(root.rglob("*.parquet")))
         print(f"dataset: {files:,} Parquet files, hive-partitioned by usage_date")
         results: dict[str, tuple[float, EngineSummary]] = {}
+        runs: list[tuple[str, Callable[[], tuple[float, EngineSummary]]]] = []
         if not args.no_baseline:
-            results["one process, no Dask"] = baseline(root)
+            runs.append(("one process, no Dask", partial(baseline, root)))
         for workers in (1, 2):
-            results[f"Dask, {workers} worker{'s' if workers > 1 else ''}"] = on_dask(root, workers)
-        for name, (seconds, summary) in results.items():
-            rate = args.rows / seconds
+            name = f"Dask, {workers} worker{'s' if workers > 1 else ''}"
+            runs.append((name, partial(on_dask, root, workers)))
+        for name, run in runs:  # each printed as it ends: a long run still reports the others
+            seconds, summary = results[name] = run()
             print(
-                f"{name:22} {seconds:8.1f} s  {rate / 1e6:6.2f}M rows/s  "
+                f"{name:22} {seconds:8.1f} s  {args.rows / seconds:12,.0f} rows/s  "
                 f"billed ${summary.totals['cost_billed']:,}  "
-                f"if sync ${summary.totals['cost_if_sync']:,}"
+                f"if sync ${summary.totals['cost_if_sync']:,}",
+                flush=True,
             )
         one = results["Dask, 1 worker"][0]
         two = results["Dask, 2 workers"][0]
