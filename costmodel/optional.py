@@ -35,6 +35,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "api": ("anthropic", "tqdm", "duckdb", "pyarrow"),
     "dashboard": ("streamlit", "plotly", "duckdb", "pyarrow"),
     "report": ("xlsxwriter", "plotly", "duckdb", "pyarrow"),
+    "dask": ("dask", "distributed"),
+    "spark": ("pyspark", "pyarrow"),
 }
 
 _FEATURES = {
@@ -42,6 +44,8 @@ _FEATURES = {
     "api": "pulling usage from the API",
     "dashboard": "the dashboard",
     "report": "the finance report",
+    "dask": "pricing with Dask",
+    "spark": "pricing with Spark",
 }
 
 

@@ -97,7 +97,12 @@ def test_the_core_is_light_and_the_extras_add_the_rest() -> None:
     for extra, modules in EXTRAS.items():  # the packages require_extra checks are the extra's
         assert {DISTRIBUTION.get(m, m) for m in modules} == extras[extra], extra
     assert extras["all"] == (
-        extras["api"] | extras["dashboard"] | extras["store"] | extras["report"]
+        extras["api"]
+        | extras["dashboard"]
+        | extras["store"]
+        | extras["report"]
+        | extras["dask"]
+        | extras["spark"]
     )
 
 

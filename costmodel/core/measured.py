@@ -223,7 +223,7 @@ def _describe_period(first: date | None, last: date | None) -> str:
     return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
 
 
-def _key_sql(by: str, jobs: JobRule) -> tuple[str, list[Any]]:
+def _key_sql(by: str, jobs: JobRule, store: Store) -> tuple[str, list[Any]]:
     if by == "model":
         return "model", []
     if by == "batch":
@@ -231,9 +231,7 @@ def _key_sql(by: str, jobs: JobRule) -> tuple[str, list[Any]]:
     if by == "day":
         return "CAST(usage_date AS VARCHAR)", []
     if by == "job":
-        from costmodel.adapters.store import job_sql
-
-        return job_sql(jobs)
+        return store.job_expression(jobs)
     raise CostModelError(f"--by: expected one of {', '.join(BY)}, got {by!r}")
 
 
@@ -255,7 +253,7 @@ def usage_summary_rows(
     named in a note, never priced at $0.
     """
     jobs = jobs or JobRule()
-    key_sql, key_params = _key_sql(by, jobs)
+    key_sql, key_params = _key_sql(by, jobs, store)
     frames: list[pd.DataFrame] = []
     unpriced: dict[str, int] = {}
     undated: dict[tuple[str, str], int] = {}  # (model, batch) priced before its first price
@@ -849,7 +847,7 @@ def daily_costs_rows(
     """:func:`daily_costs` priced request by request (the reference; float sums per row)."""
     if by not in ("model", "job"):
         raise CostModelError(f"daily costs group by model or job, not {by!r}")
-    key_sql, key_params = _key_sql(by, jobs or JobRule())
+    key_sql, key_params = _key_sql(by, jobs or JobRule(), store)
     columns = ["day", "key", "cost_billed", "cost_if_sync"]
     frames = [
         _price_chunk(chunk, catalogue, by)[0][columns].groupby(["day", "key"]).sum()
