@@ -198,7 +198,8 @@ class _Base:
     @property
     def plan(self) -> np.ndarray:
         """Per workload, the batch plan's monthly cost."""
-        return self.share * self.batch + (1 - self.share) * self.sync
+        plan: np.ndarray = self.share * self.batch + (1 - self.share) * self.sync
+        return plan
 
 
 def _base(sync: np.ndarray, batch: np.ndarray, scenario: Scenario) -> _Base:

@@ -692,7 +692,8 @@ def assess(candidates: Candidates, policy: Policy, catalogue: Catalogue, *, on: 
     scale = dpm / days
     results: list[WorkloadAssessment] = []
     priority_total = 0
-    for row in frame.to_dict("records"):
+    row: dict[str, Any]  # the frame's column names are strings (Candidates.frame)
+    for row in frame.to_dict("records"):  # type: ignore[assignment]  # stubs key by Hashable
         requests = int(row["requests"])
         if requests == 0:
             continue
@@ -763,12 +764,13 @@ def assess(candidates: Candidates, policy: Policy, catalogue: Catalogue, *, on: 
         f"{policy.days_per_month:g} days; priced at the catalogue's rates of {on.isoformat()}.",
         *candidates.notes,
     ]
-    unpriced = [w for w in results if w.unpriced]
-    if unpriced:
+    unpriced_workloads = [w for w in results if w.unpriced]
+    if unpriced_workloads:
+        count = len(unpriced_workloads)
         notes.append(
-            f"{len(unpriced)} workload{'s' if len(unpriced) > 1 else ''} could not be priced and "
+            f"{count} workload{'s' if count > 1 else ''} could not be priced and "
             "are left out of the totals: "
-            + "; ".join(f"{w.workload}: {w.unpriced}" for w in unpriced)
+            + "; ".join(f"{w.workload}: {w.unpriced}" for w in unpriced_workloads)
         )
     if priority_total:
         notes.append(

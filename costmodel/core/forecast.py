@@ -91,7 +91,8 @@ def _day_weights(w: Any, month: date) -> np.ndarray:
     if weights is None or w.requests.per != "day":
         return np.full(days, 1.0 / days)
     per_day = weights[(np.arange(days) + month.weekday()) % 7]
-    return per_day / per_day.sum()
+    normalised: np.ndarray = per_day / per_day.sum()
+    return normalised
 
 
 def _retirement(entry: Any) -> date | None:
@@ -290,10 +291,12 @@ def forecast_scenario(
             total = month_requests(w, month, first_month, scenario.days_per_month)
             weights = _day_weights(w, month)
             for part_start, part_stop in parts:
-                share = float(
+                part_share = float(
                     weights[part_start.day - 1 : (part_stop - timedelta(days=1)).day].sum()
                 )
-                requests[m, day_index[part_start], w_i] = total * share if len(parts) > 1 else total
+                requests[m, day_index[part_start], w_i] = (
+                    total * part_share if len(parts) > 1 else total
+                )
 
     share = np.array([w.batch_share for w in scenario.workloads])
     rng = np.random.default_rng(seed)

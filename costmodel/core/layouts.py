@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from costmodel.core.catalogue import RATE_FIELDS
+from costmodel.core.frames import object_column
 from costmodel.core.margin import MarginImpact
 from costmodel.core.money import (
     format_money,
@@ -105,11 +106,11 @@ def run_sections(run: ScenarioRun) -> list[Section]:
     ].copy()
     frame["batch_share"] = frame["batch_share"] * 100
     shown = {column: run.shown(column) for column in PLAN_COSTS}
-    frame["cost_sync"] = shown["cost_sync"][0]
-    frame["cost_batch"] = shown["cost_batch"][0]
-    frame["savings"] = [
-        a - b for a, b in zip(shown["cost_sync"][0], shown["cost_batch"][0], strict=True)
-    ]
+    frame["cost_sync"] = object_column(frame, shown["cost_sync"][0])
+    frame["cost_batch"] = object_column(frame, shown["cost_batch"][0])
+    frame["savings"] = object_column(
+        frame, (a - b for a, b in zip(shown["cost_sync"][0], shown["cost_batch"][0], strict=True))
+    )
     total = {
         "name": "Total",
         "model": "",
@@ -133,7 +134,7 @@ def run_sections(run: ScenarioRun) -> list[Section]:
         "Batch plan",
         "Savings",
     ]
-    money = ("Sync", "Batch plan", "Savings")
+    money: tuple[str, ...] = ("Sync", "Batch plan", "Savings")
     if run.contract:
         frame.insert(6, "List sync", [*shown["list_cost_sync"][0], shown["list_cost_sync"][1]])
         frame.insert(7, "List batch", [*shown["list_cost_batch"][0], shown["list_cost_batch"][1]])

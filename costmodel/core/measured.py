@@ -11,6 +11,7 @@ batch, job (:class:`~costmodel.core.jobs.JobRule`) or day. Fitting a scenario to
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,6 +22,7 @@ import pandas as pd
 
 from costmodel.core.catalogue import Catalogue
 from costmodel.core.contract import SCHEMAS
+from costmodel.core.frames import object_column
 from costmodel.core.layouts import Section
 from costmodel.core.money import allocate_cents, quantize_cents
 from costmodel.core.pricing import long_context_notes, price_usage
@@ -186,7 +188,9 @@ class UsageSummary:
     def sections(self) -> list[Section]:
         frame = self.rows[list(_ROW_FIELDS)].copy().astype({c: object for c in _MONEY_LABELS})
         for name, (parts, _) in self._money().items():
-            frame[name] = [_UNPRICED if part is None else part for part in parts]
+            frame[name] = object_column(
+                frame, (_UNPRICED if part is None else part for part in parts)
+            )
         totals = {"key": "Total", **self._money_totals()}
         frame = pd.concat([frame, pd.DataFrame([totals])], ignore_index=True)
         frame.columns = [self.by.capitalize(), *_COUNT_LABELS.values(), *_MONEY_LABELS.values()]
@@ -378,8 +382,13 @@ def _price_chunk(
     too_early = known & (days < first_of[codes])
     early: dict[tuple[str, str], int] = {}
     if too_early.any():
-        pairs = pd.DataFrame({"model": models[too_early], "batch": chunk["batch_id"][too_early]})
-        early = {(str(m), str(b)): int(n) for (m, b), n in pairs.value_counts().to_dict().items()}
+        early = dict(
+            Counter(
+                zip(
+                    map(str, models[too_early]), map(str, chunk["batch_id"][too_early]), strict=True
+                )
+            )
+        )
         known = known & ~too_early
     priced = chunk.loc[known]
     billed = price_usage(priced, catalogue, validate=False)

@@ -244,7 +244,8 @@ def _get(row: Any, name: str) -> Any:
 
 def _key(row: Any, by: str, catalogue: Catalogue) -> str:
     if by == "day":
-        return row.day.isoformat()
+        day: date = row.day
+        return day.isoformat()
     if by == "model":
         model = _get(row, "model")
         if model and catalogue.knows(model):

@@ -414,7 +414,8 @@ def _get(row: Any, name: str, default: Any = None) -> Any:
 
 def _day(row: Any) -> date:
     moment = _get(row, "day") or _get(row, "starting_at")
-    return moment.date() if hasattr(moment, "date") and callable(moment.date) else moment
+    day: date = moment.date() if hasattr(moment, "date") and callable(moment.date) else moment
+    return day
 
 
 def _usage_counts(row: Any) -> TokenCounts:
@@ -517,10 +518,12 @@ def reconcile(
         cat = (
             sum((c.catalogue_usd or Decimal(0) for c in matching), Decimal(0)) if matching else None
         )
-        listed = sum((c.list_usd or Decimal(0) for c in matching), Decimal(0)) if matching else None
-        reference = listed if listed is not None else Decimal(0)
+        listed_usd = (
+            sum((c.list_usd or Decimal(0) for c in matching), Decimal(0)) if matching else None
+        )
+        reference = listed_usd if listed_usd is not None else Decimal(0)
         beyond = abs(reference - store_usd) > max(abs(reference) * tolerance, Decimal("0.005"))
-        checks.append(BatchCheck(day, model_id, store_usd, cat, listed, beyond))
+        checks.append(BatchCheck(day, model_id, store_usd, cat, listed_usd, beyond))
     return Reconciliation(tuple(cells[k] for k in sorted(cells)), tolerance, tuple(checks))
 
 

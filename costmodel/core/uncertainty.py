@@ -155,7 +155,8 @@ class WorkloadRanges:
         if self.day_of_week is None:
             return None
         weights = np.asarray(self.day_of_week, dtype="float64")
-        return weights * (7 / weights.sum())
+        scaled: np.ndarray = weights * (7 / weights.sum())
+        return scaled
 
     def token(self, key: str) -> Distribution | None:
         return dict(self.tokens).get(key)
