@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from costmodel.adapters.credentials import check_environment, check_key, redact, status_detail
 from costmodel.adapters.ingest.files import read_results
+from costmodel.core.times import as_utc, parse_moment
 from costmodel.errors import ApiError, IngestError
 
 if TYPE_CHECKING:
@@ -126,11 +127,7 @@ class PullReport:
 def _utc(moment: datetime | date | str | None) -> datetime | None:
     if moment is None:
         return None
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    if not isinstance(moment, datetime):
-        return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return parse_moment(moment) if isinstance(moment, str) else as_utc(moment)
 
 
 class _BrokenOff(Exception):
@@ -328,7 +325,7 @@ def pull(
 
     scope = {} if workspace_id is None else {"workspace_id": workspace_id}
     start = _utc(since)
-    clock = _utc(now) if now is not None else datetime.now(UTC)
+    clock = as_utc(now) if now is not None else datetime.now(UTC)
     report = PullReport()
     show = progress and sys.stderr.isatty()
     spool_root = Path(spool_dir) if spool_dir is not None else store.path.parent

@@ -33,6 +33,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from costmodel.adapters.credentials import redact, status_detail
+from costmodel.core.times import as_utc, parse_moment
 from costmodel.errors import ApiError, IngestError
 
 __all__ = [
@@ -189,12 +190,12 @@ def _moment(item: Any, name: str, where: str) -> datetime:
     value = _field(item, name)
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = parse_moment(value)
         except ValueError:
             value = None
     if not isinstance(value, datetime):
         raise IngestError(f"{where}: {name}: got {value!r}; expected an RFC 3339 timestamp")
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return as_utc(value)
 
 
 def _dimensions(item: Any) -> dict[str, str | None]:

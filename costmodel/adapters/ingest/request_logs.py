@@ -55,6 +55,7 @@ import pandas as pd
 from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.adapters.user_files import check_regular_file
 from costmodel.core.catalogue import Catalogue
+from costmodel.core.times import parse_moment
 from costmodel.errors import IngestError, UnknownModelError, located
 
 __all__ = [
@@ -169,12 +170,11 @@ def _timestamp(value: Any, column: str = "timestamp") -> datetime:
     if isinstance(value, str) and value.strip():
         text = value.strip()
         try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            return parse_moment(text)
         except ValueError:
             raise _Bad(
                 column, f"got {value!r}; expected an ISO 8601 time such as 2026-11-03T14:05:00Z"
             ) from None
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     raise _Bad(column, f"got {value!r}; expected an ISO 8601 time such as 2026-11-03T14:05:00Z")
 
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
+from costmodel.core.times import as_day
 from costmodel.errors import CostModelError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -117,7 +118,7 @@ def _parse_date(value: str | None, name: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        return as_day(value)
     except ValueError:
         raise click.BadParameter(
             f"expected a date as YYYY-MM-DD, got {value!r}", param_hint=name
