@@ -14,6 +14,7 @@ from costmodel.core.catalogue import RATE_FIELDS
 from costmodel.core.frames import object_column
 from costmodel.core.margin import MarginImpact
 from costmodel.core.money import (
+    PERCENT,
     format_money,
     format_percent,
     format_points,
@@ -104,7 +105,7 @@ def run_sections(run: ScenarioRun) -> list[Section]:
             "savings",
         ]
     ].copy()
-    frame["batch_share"] = frame["batch_share"] * 100
+    frame["batch_share"] = frame["batch_share"] * PERCENT
     shown = {column: run.shown(column) for column in PLAN_COSTS}
     frame["cost_sync"] = object_column(frame, shown["cost_sync"][0])
     frame["cost_batch"] = object_column(frame, shown["cost_batch"][0])

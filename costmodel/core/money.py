@@ -25,6 +25,9 @@ from typing import Final
 
 __all__ = [
     "CENT",
+    "CENTS_PER_DOLLAR",
+    "PERCENT",
+    "TOKENS_PER_MTOK",
     "allocate_cents",
     "check_currency_code",
     "convert",
@@ -36,7 +39,10 @@ __all__ = [
     "to_decimal",
 ]
 
-CENT: Final = Decimal("0.01")
+CENT: Final = Decimal("0.01")  # the quantum every shown amount is rounded to, once
+CENTS_PER_DOLLAR: Final = 100  # Anthropic's reports give amounts in (fractional) cents
+PERCENT: Final = 100  # a share of 1 is 100%
+TOKENS_PER_MTOK: Final = 1_000_000  # rates are per million tokens (MTok)
 _SYMBOLS: Final = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 

@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from costmodel.core.catalogue import Catalogue
-from costmodel.core.money import allocate_cents, quantize_cents
+from costmodel.core.money import CENTS_PER_DOLLAR, allocate_cents, quantize_cents
 from costmodel.core.reconcile import LONG_CONTEXT_WINDOW, TokenCounts, exact_cost
 from costmodel.errors import CostModelError, UnknownModelError, UnpricedError
 
@@ -338,9 +338,11 @@ def org_summary(
         if not cost_by_key:
             continue
         out = row_for(_key(cost, by, catalogue))
-        out.reported_usd = (out.reported_usd or Decimal(0)) + Decimal(cost.amount_cents) / 100
+        out.reported_usd = (out.reported_usd or Decimal(0)) + (
+            Decimal(cost.amount_cents) / CENTS_PER_DOLLAR
+        )
         out.reported_list_usd = (out.reported_list_usd or Decimal(0)) + (
-            Decimal(cost.list_amount_cents) / 100
+            Decimal(cost.list_amount_cents) / CENTS_PER_DOLLAR
         )
     geo_note = (
         "with the US-only surcharge from the report's inference-geo query"

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from costmodel.core.catalogue import RATE_FIELDS, Catalogue, PriceEntry
+from costmodel.core.money import TOKENS_PER_MTOK
 from costmodel.core.usage import COUNT_COLUMNS, TOKEN_COLUMNS, equals, validate_usage
 from costmodel.errors import PricingError, UnpricedError
 
@@ -68,7 +69,7 @@ COMPONENTS: Final = (
     "code_execution",
 )
 COST_COLUMNS: Final = tuple(f"cost_{name}" for name in COMPONENTS)
-_MTOK: Final = 1_000_000.0
+_MTOK: Final = float(TOKENS_PER_MTOK)
 
 
 class PricedUsage:
@@ -271,7 +272,7 @@ LINE_COLUMNS: Final = (
     "cost",
     "cost_contracted",
 )
-_PER_TOKEN: Final = Decimal(1_000_000)
+_PER_TOKEN: Final = Decimal(TOKENS_PER_MTOK)
 _PER_SEARCH: Final = Decimal(1_000)
 # Above this many rows the exact sums run vectorised on int64; below it (a scenario's few
 # rows, or counts that are not whole) they run per row in Decimal.

@@ -41,7 +41,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from costmodel.core.money import round_cents
+from costmodel.core.money import PERCENT, round_cents
 from costmodel.core.uncertainty import (
     DISTRIBUTION_KEYS,
     FromStore,
@@ -380,8 +380,8 @@ def margin_draws(
 ) -> dict[str, np.ndarray]:
     """Gross margin both ways and the change in points, per draw (percent of revenue)."""
     revenue, other = float(business.revenue), float(business.other_cogs)
-    sync = (revenue - other - cost_sync) / revenue * 100
-    batch = (revenue - other - cost_batch) / revenue * 100
+    sync = (revenue - other - cost_sync) / revenue * PERCENT
+    batch = (revenue - other - cost_batch) / revenue * PERCENT
     return {
         "gross_margin_sync_pct": sync,
         "gross_margin_batch_pct": batch,
