@@ -496,7 +496,8 @@ class OrgReport:
     @property
     def tiers(self) -> list[str]:
         """Every service tier the report shows, known or not (an open set)."""
-        return sorted({r.service_tier for r in (*self.usage, *self.cost) if r.service_tier})
+        rows: list[UsageRow | CostRow] = [*self.usage, *self.cost]
+        return sorted({r.service_tier for r in rows if r.service_tier})
 
     def describe(self) -> str:
         days = (self.until - self.since).days + 1

@@ -458,7 +458,7 @@ def _span_record(span: Any, includes_cache: bool) -> dict[str, Any] | _Bad | Non
             attributes[str(item["key"])] = _attribute_value(item.get("value"))
     if "gen_ai.usage.input_tokens" not in attributes:
         return None
-    start = span.get("startTimeUnixNano")
+    start: Any = span.get("startTimeUnixNano")
     try:
         nanos = int(start)
         moment = datetime.fromtimestamp(nanos // 1_000_000_000, tz=UTC).replace(
@@ -466,7 +466,10 @@ def _span_record(span: Any, includes_cache: bool) -> dict[str, Any] | _Bad | Non
         )
     except (TypeError, ValueError, OverflowError, OSError):
         return _Bad("startTimeUnixNano", f"got {start!r}; expected nanoseconds since 1970")
-    first = lambda names: next((attributes[n] for n in names if n in attributes), None)  # noqa: E731
+
+    def first(names: tuple[str, ...]) -> Any:
+        return next((attributes[n] for n in names if n in attributes), None)
+
     reads = first(_OTEL_READS)
     writes = first(_OTEL_WRITES)
     try:

@@ -315,8 +315,10 @@ def reconcile_command(
             catalogue=catalogue,
         )
     store_batch = {
-        (date.fromisoformat(str(row.day)[:10]), str(row.key)): Decimal(repr(float(row.cost_billed)))
-        for row in batches.itertuples()
+        (date.fromisoformat(str(day)[:10]), str(key)): Decimal(repr(float(cost)))
+        for day, key, cost in zip(
+            batches["day"], batches["key"], batches["cost_billed"], strict=True
+        )
     }
     _demo_notice(period)
     result = reconcile(
