@@ -572,7 +572,7 @@ def _percent(value: Decimal | float) -> str:
     return f"{float(value) * 100:.1f}%"
 
 
-def _decide(
+def _decide(  # noqa: C901 - the policy's decision tree, one branch per rule in the documented order
     row: Mapping[str, Any], policy: Policy, per_day: Decimal
 ) -> tuple[str, Decimal, str, list[str]]:
     """(verdict, batch share, deciding rule, notes) for one candidate: the decision tree."""

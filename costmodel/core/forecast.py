@@ -247,7 +247,7 @@ def _footed(cents: pd.Series) -> float:
     return float(sum((Decimal(repr(float(v))) for v in cents), Decimal(0)))
 
 
-def forecast_scenario(
+def forecast_scenario(  # noqa: C901 - one pass over months, price regimes and retirements, kept together so the totals foot
     scenario: Any,
     catalogue: Any,
     *,

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -223,6 +224,16 @@ def _key_sql(by: str, jobs: JobRule) -> tuple[str, list[Any]]:
     raise CostModelError(f"--by: expected one of {', '.join(BY)}, got {by!r}")
 
 
+_K = TypeVar("_K")
+_N = TypeVar("_N", int, float, Decimal)
+
+
+def _accumulate(total: dict[_K, _N], more: Mapping[_K, _N]) -> None:
+    """Add ``more``'s counts (or amounts) into ``total``, key by key."""
+    for key, value in more.items():
+        total[key] = total.get(key, 0) + value
+
+
 def usage_summary(
     store: Store,
     *,
@@ -254,15 +265,11 @@ def usage_summary(
         # summed per chunk, so what is kept grows with the keys, not with the requests
         frames.append(rows.drop(columns=["day"]).assign(succeeded=1).groupby("key").sum())
         third_party |= flags
-        for tier, count in tiers.items():
-            long_context[tier] = long_context.get(tier, 0.0) + count
-        for model, count in missing.items():
-            unpriced[model] = unpriced.get(model, 0) + count
-        for pair, count in early.items():
-            undated[pair] = undated.get(pair, 0) + count
+        _accumulate(long_context, tiers)
+        _accumulate(unpriced, missing)
+        _accumulate(undated, early)
         for column, per_key in sums.items():
-            for key, amount in per_key.items():
-                exact[column][key] = exact[column].get(key, Decimal(0)) + amount
+            _accumulate(exact[column], per_key)
     measured = (
         pd.concat(frames).groupby(level=0, sort=False).sum()
         if frames

@@ -255,6 +255,52 @@ def _key(row: Any, by: str, catalogue: Catalogue) -> str:
     return _get(row, name) or _MISSING[by]
 
 
+def _add_usage(
+    out: OrgSummaryRow, usage: Any, catalogue: Catalogue, unpriced: dict[str, int]
+) -> None:
+    """One usage row of the report added to its summary row: requests, tokens, and its
+    catalogue cost in its own tier and (for a synchronous tier) through the Batches API; what
+    cannot be priced is counted in ``unpriced`` by reason."""
+    requests = int(usage.requests or 0)
+    tier = usage.service_tier or "(no tier)"
+    out.requests += requests
+    for name in TOKEN_FIELDS:
+        out.tokens[name] += int(getattr(usage, name))
+    counts = TokenCounts(
+        usage.uncached_input_tokens,
+        usage.output_tokens,
+        usage.cache_creation_5m_input_tokens,
+        usage.cache_creation_1h_input_tokens,
+        usage.cache_read_input_tokens,
+        usage.web_search_requests,
+    )
+    model = usage.model or _MISSING["model"]
+    # The 200k-1M window is billed at the long-context tier where the model has one; a
+    # model without one bills it at its standard rates (as :mod:`costmodel.core.reconcile`).
+    long_context = usage.context_window == LONG_CONTEXT_WINDOW and _has_long_tier(
+        catalogue, model, usage.day
+    )
+    if tier == "batch":
+        out.batch_requests += requests
+    try:
+        cost = exact_cost(
+            catalogue, model, usage.day, tier, counts, long_context=long_context
+        ).total
+        out.catalogue_list_usd = (out.catalogue_list_usd or Decimal(0)) + cost
+    except (UnpricedError, UnknownModelError) as exc:
+        out.unpriced_requests += requests
+        unpriced[_reason(exc, model, tier)] += requests
+    if tier in SYNC_TIERS:
+        out.sync_requests += requests
+        try:
+            cost = exact_cost(
+                catalogue, model, usage.day, "batch", counts, long_context=long_context
+            ).total
+            out.sync_as_batch_usd = (out.sync_as_batch_usd or Decimal(0)) + cost
+        except (UnpricedError, UnknownModelError) as exc:
+            unpriced[f"{_reason(exc, model, 'batch')} (its batch price)"] += requests
+
+
 def org_summary(
     usage_rows: Iterable[Any],
     cost_rows: Iterable[Any],
@@ -280,45 +326,7 @@ def org_summary(
 
     for usage in usage_rows:
         days.add(usage.day)
-        out = row_for(_key(usage, by, catalogue))
-        requests = int(usage.requests or 0)
-        tier = usage.service_tier or "(no tier)"
-        out.requests += requests
-        for name in TOKEN_FIELDS:
-            out.tokens[name] += int(getattr(usage, name))
-        counts = TokenCounts(
-            usage.uncached_input_tokens,
-            usage.output_tokens,
-            usage.cache_creation_5m_input_tokens,
-            usage.cache_creation_1h_input_tokens,
-            usage.cache_read_input_tokens,
-            usage.web_search_requests,
-        )
-        model = usage.model or _MISSING["model"]
-        # The 200k-1M window is billed at the long-context tier where the model has one; a
-        # model without one bills it at its standard rates (as :mod:`costmodel.core.reconcile`).
-        long_context = usage.context_window == LONG_CONTEXT_WINDOW and _has_long_tier(
-            catalogue, model, usage.day
-        )
-        if tier == "batch":
-            out.batch_requests += requests
-        try:
-            cost = exact_cost(
-                catalogue, model, usage.day, tier, counts, long_context=long_context
-            ).total
-            out.catalogue_list_usd = (out.catalogue_list_usd or Decimal(0)) + cost
-        except (UnpricedError, UnknownModelError) as exc:
-            out.unpriced_requests += requests
-            unpriced[_reason(exc, model, tier)] += requests
-        if tier in SYNC_TIERS:
-            out.sync_requests += requests
-            try:
-                cost = exact_cost(
-                    catalogue, model, usage.day, "batch", counts, long_context=long_context
-                ).total
-                out.sync_as_batch_usd = (out.sync_as_batch_usd or Decimal(0)) + cost
-            except (UnpricedError, UnknownModelError) as exc:
-                unpriced[f"{_reason(exc, model, 'batch')} (its batch price)"] += requests
+        _add_usage(row_for(_key(usage, by, catalogue)), usage, catalogue, unpriced)
     geo_by_key = by != "api_key"
     for geo in geo_rows:
         if not geo_by_key or (geo.inference_geo or "") != "us":

@@ -251,7 +251,7 @@ def _number(reader: Any, node: yaml.Node, path: str, expected: str, **bounds: An
     return reader.number(node, path, expected=expected, **bounds)  # type: ignore[no-any-return]
 
 
-def _distribution(
+def _distribution(  # noqa: C901 - a validator: one branch per distribution form and field
     reader: Any, node: yaml.Node, path: str
 ) -> tuple[Distribution | None, float | None]:
     """One token distribution; (None, point) when it is degenerate (a fixed number)."""
@@ -662,7 +662,9 @@ def token_summary(w: Any, key: str) -> tuple[float, float] | None:
     return value, value
 
 
-def edited_ranges(scenario: Any, edits: Sequence[RangeEdit | None]) -> Any:
+def edited_ranges(  # noqa: C901 - one branch per widget field folded back into the scenario
+    scenario: Any, edits: Sequence[RangeEdit | None]
+) -> Any:
     """The scenario with the widgets' values folded in; untouched values stay as written.
 
     Raises :class:`~costmodel.errors.ScenarioError` naming the workload's field, as a file
