@@ -23,6 +23,8 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Final
 
+from costmodel.errors import InvalidArgumentError
+
 __all__ = [
     "CENT",
     "CENTS_PER_DOLLAR",
@@ -54,7 +56,7 @@ def to_decimal(value: float | int | Decimal) -> Decimal:
         return Decimal(value)
     number = float(value)
     if not math.isfinite(number):
-        raise ValueError(f"not a finite amount: {value!r}")
+        raise InvalidArgumentError(f"not a finite amount: {value!r}")
     return Decimal(repr(number))
 
 

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from costmodel.errors import CostModelError, located
+from costmodel.errors import CostModelError, InvalidArgumentError, located
 
 if TYPE_CHECKING:
     import yaml
@@ -180,7 +180,9 @@ def fit_mean_p95(mean: float, p95: float) -> LogNormal:
     ratio = math.log(p95 / mean)
     disc = Z95**2 - 2 * ratio
     if disc < 0:
-        raise ValueError(f"no lognormal has a p95 above {math.exp(Z95**2 / 2):.2f}x its mean")
+        raise InvalidArgumentError(
+            f"no lognormal has a p95 above {math.exp(Z95**2 / 2):.2f}x its mean"
+        )
     sigma = Z95 - math.sqrt(disc)
     return LogNormal(
         math.log(mean) - sigma**2 / 2, sigma, (("mean", mean), ("p95", p95)), "mean_p95"
