@@ -13,7 +13,7 @@ import pandas as pd
 
 from costmodel.core.catalogue import Catalogue
 from costmodel.core.contract import SCHEMAS
-from costmodel.core.frames import frame_rows, object_column
+from costmodel.core.frames import frame_rows, object_column, with_total
 from costmodel.core.layouts import Section
 from costmodel.core.money import allocate_cents, format_money, quantize_cents
 from costmodel.core.report import run_scenario
@@ -179,7 +179,7 @@ class ActualComparison:
             "difference": actual - modelled,
             "difference_pct": float(100 * (actual - modelled) / modelled) if modelled else math.nan,
         }
-        frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+        frame = with_total(frame, total)
         frame.columns = [
             "Workload",
             "Status",

@@ -31,6 +31,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from costmodel.core.frames import with_total
 from costmodel.core.simulate import (
     LABELS,
     MARGIN_FIGURES,
@@ -202,7 +203,7 @@ class Forecast:
         title = f"{self.title} from {self.first_month.strftime('%Y-%m')} ({self.currency})"
         if not self.draws:
             table["Flags"] = flags
-            table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+            table = with_total(table, total)
             return [
                 Section(
                     title,

@@ -15,7 +15,7 @@ The Protocol is the one place the frame's columns are stated for the type checke
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -34,3 +34,9 @@ def object_column(frame: pd.DataFrame, values: Iterable[object]) -> pd.Series:
     Series on the frame's own index is what a list assignment builds anyway.
     """
     return pd.Series(list(values), index=frame.index, dtype=object)
+
+
+def with_total(frame: pd.DataFrame, total: Mapping[str, object]) -> pd.DataFrame:
+    """``frame`` with its total row appended (columns the total leaves out are empty), on a
+    fresh 0..n index: the one way every table gets its "Total" line."""
+    return pd.concat([frame, pd.DataFrame([dict(total)])], ignore_index=True)

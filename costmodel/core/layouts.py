@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from costmodel.core.catalogue import RATE_FIELDS
-from costmodel.core.frames import object_column
+from costmodel.core.frames import object_column, with_total
 from costmodel.core.margin import MarginImpact
 from costmodel.core.money import (
     PERCENT,
@@ -123,7 +123,7 @@ def run_sections(run: ScenarioRun) -> list[Section]:
         "cost_batch": shown["cost_batch"][1],
         "savings": shown["cost_sync"][1] - shown["cost_batch"][1],
     }
-    frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    frame = with_total(frame, total)
     frame.columns = [
         "Workload",
         "Model",
@@ -194,7 +194,7 @@ def diff_sections(diff: ScenarioDiff) -> list[Section]:
         "cost_proposed": diff.cost_proposed,
         "change": diff.change,
     }
-    frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    frame = with_total(frame, total)
     frame.columns = [
         "Workload",
         "Status",

@@ -23,7 +23,7 @@ import pandas as pd
 
 from costmodel.core.catalogue import Catalogue
 from costmodel.core.contract import SCHEMAS
-from costmodel.core.frames import object_column
+from costmodel.core.frames import object_column, with_total
 from costmodel.core.layouts import Section
 from costmodel.core.money import allocate_cents, quantize_cents
 from costmodel.core.pricing import long_context_notes, price_usage
@@ -193,7 +193,7 @@ class UsageSummary:
                 frame, (_UNPRICED if part is None else part for part in parts)
             )
         totals = {"key": "Total", **self._money_totals()}
-        frame = pd.concat([frame, pd.DataFrame([totals])], ignore_index=True)
+        frame = with_total(frame, totals)
         frame.columns = [self.by.capitalize(), *_COUNT_LABELS.values(), *_MONEY_LABELS.values()]
         period = _describe_period(self.first_day, self.last_day)
         return [
