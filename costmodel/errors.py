@@ -15,6 +15,7 @@ __all__ = [
     "CatalogueError",
     "CostModelError",
     "IngestError",
+    "InvalidArgumentError",
     "PricingError",
     "ScenarioError",
     "StoreError",
@@ -87,6 +88,12 @@ class ScenarioError(CostModelError):
         super().__init__(
             first + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
         )
+
+
+class InvalidArgumentError(CostModelError, ValueError):
+    """A library call given a value outside what it accepts (a share above 1, a non-finite
+    amount, an unknown output format). A ``ValueError`` too, so callers that catch the built-in
+    keep working."""
 
 
 class IngestError(CostModelError):

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from costmodel.adapters.synthetic_org import OrgFact, cost_rows, iso, usage_rows
+from tests.loopback import LoopbackServer
 
 TEST_ADMIN_KEY = "sk-ant-admin01-fake-Kq2vX9pLm4Tz7Rw-never-store-me"
 BETA = "analytics-usage-cost-2026-08-24"
@@ -75,7 +76,7 @@ class LoggedRequest:
 
 
 @dataclass
-class FakeAnalyticsAPI:
+class FakeAnalyticsAPI(LoopbackServer[LoggedRequest]):
     """Start with :meth:`start` (or ``with``); point the SDK at :attr:`base_url`."""
 
     facts: list[OrgFact] = field(default_factory=list)
@@ -99,36 +100,8 @@ class FakeAnalyticsAPI:
         with self._lock:
             self._faults.append(Fault(path_contains, times=times, page=page))
 
-    def requests_to(self, path_contains: str) -> list[LoggedRequest]:
-        return [entry for entry in self.log if path_contains in entry.path]
-
-    # -- lifecycle ------------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start the server first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeAnalyticsAPI:
-        handler = type("Handler", (_Handler,), {"api": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeAnalyticsAPI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_base(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     def take_fault(self, path: str, page: int) -> Fault | None:
         with self._lock:

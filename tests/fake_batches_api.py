@@ -33,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.loopback import LoopbackServer
+
 TEST_API_KEY = "sk-ant-api03-fake-key-Zq8t1YVbRwN3kP0sXh7C-never-store-me"
 
 _ERROR_TYPES = {
@@ -104,7 +106,7 @@ class LoggedRequest:
     status: int = 0
 
 
-class FakeBatchesAPI:
+class FakeBatchesAPI(LoopbackServer[LoggedRequest]):
     """Start with :meth:`start` (or as a context manager); point the SDK at :attr:`base_url`."""
 
     def __init__(self, *, api_key: str = TEST_API_KEY, page_cap: int = 2) -> None:
@@ -117,7 +119,6 @@ class FakeBatchesAPI:
         self._lock = threading.Lock()
         self.log: list[LoggedRequest] = []
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- set-up --------------------------------------------------------------------------------
     def add_batch(self, batch: FakeBatch) -> FakeBatch:
@@ -142,37 +143,8 @@ class FakeBatchesAPI:
         """Send ``batch_id``'s results 1 KB at a time, pausing ``seconds_per_kb`` after each."""
         self._slow[batch_id] = seconds_per_kb
 
-    def requests_to(self, path_contains: str) -> list[LoggedRequest]:
-        return [entry for entry in self.log if path_contains in entry.path]
-
-    # -- lifecycle -----------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start the server first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeBatchesAPI:
-        handler = type("Handler", (_Handler,), {"api": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeBatchesAPI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_base(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     # -- wire format ---------------------------------------------------------------------------
     def batch_object(self, batch: FakeBatch) -> dict[str, Any]:

@@ -13,34 +13,18 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costmodel.adapters.catalogue_files import bundled_catalogue, load_price_file
+from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.adapters.scenario_files import load_scenario, parse_scenario
 from costmodel.core.forecast import forecast_scenario, month_requests, next_month
 from costmodel.core.report import run_scenario
 from costmodel.core.uncertainty import Growth, WorkloadRanges
 from costmodel.shells.cli import main
+from tests.acme_prices import acme_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
 CATALOGUE = bundled_catalogue()
 FIRST = date(2026, 12, 1)
-
-PRICES = """\
-name: Test prices
-models:
-  acme-model:
-    name: Acme model
-    retired: 2027-03-10
-    prices:
-      - {from: 2026-01-01, input_mtok: 1, output_mtok: 2, source: "contract"}
-      - {from: 2027-01-16, input_mtok: 2, output_mtok: 4, source: "contract, second year"}
-"""
-
-
-def acme(tmp_path: Path) -> object:
-    path = tmp_path / "prices.yaml"
-    path.write_text(PRICES)
-    return load_price_file(path, CATALOGUE)
 
 
 def months(result: object) -> list[dict]:
@@ -68,9 +52,9 @@ def test_a_price_change_splits_its_month_at_its_date(tmp_path: Path) -> None:
     s = parse_scenario(
         "name: s\nworkloads:\n  - {name: w, model: acme-model, requests: 31000, "
         "input_tokens: 1000, output_tokens: 0, batch_share: 0.5}\n",
-        catalogue=acme(tmp_path),
+        catalogue=acme_catalogue(tmp_path),
     )
-    result = forecast_scenario(s, acme(tmp_path), months=3, first_month=FIRST)
+    result = forecast_scenario(s, acme_catalogue(tmp_path), months=3, first_month=FIRST)
     got = [(m["month"], m["cost_sync"], m["cost_batch"]) for m in months(result)]
     assert got == [("2026-12", 31.0, 23.25), ("2027-01", 47.0, 35.25), ("2027-02", 62.0, 46.5)]
     assert result.to_dict()["price_changes"] == [{"date": "2027-01-16", "model": "acme-model"}]
@@ -81,9 +65,9 @@ def test_a_retirement_inside_the_horizon_is_flagged_from_its_month(tmp_path: Pat
     s = parse_scenario(
         "name: s\nworkloads:\n  - {name: w, model: acme-model, requests: 10000, "
         "input_tokens: 1000, output_tokens: 0}\n",
-        catalogue=acme(tmp_path),
+        catalogue=acme_catalogue(tmp_path),
     )
-    result = forecast_scenario(s, acme(tmp_path), months=6, first_month=FIRST)
+    result = forecast_scenario(s, acme_catalogue(tmp_path), months=6, first_month=FIRST)
     flags = {m["month"]: m["flags"] for m in months(result)}
     assert flags["2027-02"] == []
     assert flags["2027-03"] == ["acme-model: retires 2027-03-10"]

@@ -10,12 +10,13 @@ import pytest
 from shared_demo import copy_demo_store
 from streamlit.testing.v1 import AppTest
 
-from costmodel.adapters.catalogue_files import bundled_catalogue, load_price_file
+from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.adapters.scenario_files import load_scenario, parse_scenario
 from costmodel.core.forecast import forecast_scenario
 from costmodel.core.simulate import parameter_tornado, simulate_scenario
 from costmodel.shells.charts_ranges import distribution_chart, fan_chart
 from costmodel.shells.ui.ranges import widget_key
+from tests.acme_prices import acme_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -107,22 +108,8 @@ def test_a_scenario_drawing_from_a_missing_store_says_so(tmp_path: Path) -> None
 
 
 # -- the figure builders ------------------------------------------------------------------------
-PRICES = """\
-name: Test prices
-models:
-  acme-model:
-    name: Acme model
-    retired: 2027-03-10
-    prices:
-      - {from: 2026-01-01, input_mtok: 1, output_mtok: 2, source: "contract"}
-      - {from: 2027-01-16, input_mtok: 2, output_mtok: 4, source: "contract, second year"}
-"""
-
-
 def test_fan_chart_shades_bands_and_marks_changes_and_retirements(tmp_path: Path) -> None:
-    path = tmp_path / "prices.yaml"
-    path.write_text(PRICES)
-    catalogue = load_price_file(path, CATALOGUE)
+    catalogue = acme_catalogue(tmp_path)
     s = parse_scenario(
         "name: s\nworkloads:\n  - {name: w, model: acme-model, requests: 1000, "
         "input_tokens: {mean: 1000, p95: 3000}, output_tokens: 10}\n",

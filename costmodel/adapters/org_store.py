@@ -167,8 +167,8 @@ def write_org_report(store: Any, report: OrgReport, *, source: str = "api") -> O
     usage = [("usage", row) for row in report.usage] + [("geo", row) for row in report.geo_usage]
     for _, row in usage:
         _check_day(row.day, report, "usage row")
-    for row in report.cost:
-        _check_day(row.day, report, "cost row")
+    for cost_row in report.cost:
+        _check_day(cost_row.day, report, "cost row")
     usage_table = pa.table(
         {
             "query": pa.array([q for q, _ in usage], pa.string()),

@@ -20,6 +20,7 @@ from typing import Any, Final, Protocol
 import pandas as pd
 
 from costmodel.core.money import format_money, format_percent, format_points
+from costmodel.errors import InvalidArgumentError
 
 __all__ = ["FORMATS", "Renderable", "clean_text", "render", "strict", "to_json"]
 
@@ -52,7 +53,7 @@ def render(
         return _markdown(result, currency)
     if fmt == "table":
         return _table(result, currency, width)
-    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    raise InvalidArgumentError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
 def strict(value: Any) -> Any:

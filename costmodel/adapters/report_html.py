@@ -76,7 +76,7 @@ def _labels(rows: Any, field: str = "key") -> list[str]:
 
 
 def _figures(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    import plotly.graph_objects as go  # type: ignore[import-untyped]
+    import plotly.graph_objects as go
 
     figures: list[tuple[str, Any]] = []
     layout = {
@@ -194,7 +194,7 @@ def _figures(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
 
 def html_report(data: Mapping[str, Any]) -> str:
     """The report as one HTML document that needs nothing beyond itself."""
-    from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
+    from plotly.offline import get_plotlyjs
 
     period = data["period"]
     parts = [

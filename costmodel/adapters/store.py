@@ -60,6 +60,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from costmodel.core.times import as_day, naive_utc, parse_moment
 from costmodel.core.usage import COUNT_COLUMNS
 from costmodel.core.usage_rows import (
     AGGREGATE_BY,
@@ -414,13 +415,11 @@ def _timestamp(value: Any, what: str) -> datetime | None:
         value = value.to_pydatetime()
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = parse_moment(value)
         except ValueError as exc:
             raise StoreError(f"{what}: expected an ISO time, got {value!r}") from exc
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
+    if isinstance(value, date):  # a datetime too
+        return naive_utc(value)
     raise StoreError(f"{what}: expected a time, got {value!r}")
 
 
@@ -447,12 +446,8 @@ def _reported(meta: Mapping[str, Any], batch_id: str) -> dict[str, Any]:
 def _day(value: date | datetime | str | None, what: str) -> date | None:
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value))
+        return as_day(value if isinstance(value, date) else str(value))
     except ValueError as exc:
         raise StoreError(f"{what}: expected a date as YYYY-MM-DD, got {value!r}") from exc
 
@@ -1474,7 +1469,8 @@ def day_of(value: date | datetime | str | None, what: str) -> date | None:
 
 
 def _pandas(table: pa.Table) -> pd.DataFrame:
-    return table.to_pandas()
+    frame: pd.DataFrame = table.to_pandas()  # pyarrow has no type information
+    return frame
 
 
 # Few distinct values each: categorical keeps a million-row frame small and groups fast.

@@ -21,8 +21,8 @@ from datetime import date, timedelta
 from typing import Final
 
 import numpy as np
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["MODELS", "UNPRICED_MODEL", "request_table"]
 

@@ -100,7 +100,8 @@ class OrgFact:
     cost_cents: Mapping[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
 
     def dimension(self, name: str) -> str | None:
-        return getattr(self, name)
+        value: str | None = getattr(self, name)
+        return value
 
 
 def iso(moment: datetime) -> str:

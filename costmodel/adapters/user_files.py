@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -281,6 +281,10 @@ class _BoundedComposer(yaml.composer.Composer):
         self._alias_values = 0
         self._measure: dict[int, tuple[int, int]] = {}  # id(node) -> (size, height)
 
+    # yaml.parser.Parser's, which BoundedLoader mixes in beside this class (the stubs' Composer
+    # does not declare it). An annotation only: the method is still the parser's.
+    peek_event: Callable[[], yaml.Event]
+
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
@@ -292,6 +296,7 @@ class _BoundedComposer(yaml.composer.Composer):
                     event.start_mark,
                 )
             node = super().compose_node(parent, index)
+            assert node is not None  # PyYAML always composes a node; the stubs allow None
             size, height = self._measure[id(node)]
             self._alias_values += size
             if self._alias_values > MAX_ALIAS_VALUES:
@@ -315,6 +320,7 @@ class _BoundedComposer(yaml.composer.Composer):
                     event.start_mark,
                 )
             node = super().compose_node(parent, index)
+            assert node is not None
         finally:
             self._depth -= 1
         self._measure[id(node)] = self._measure_of(node)
@@ -382,7 +388,7 @@ def _construct_mapping(
 
 
 try:  # libyaml's event parser when PyYAML has it: about 6x faster than the pure-Python one
-    from yaml.cyaml import CParser as _Events
+    from yaml._yaml import CParser as _Events  # what yaml.cyaml re-exports
 
     _LIBYAML = True
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
@@ -423,7 +429,9 @@ else:  # pragma: no cover
             yaml.resolver.Resolver.__init__(self)
 
 
-BoundedLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+# The stubs bound a constructor's loader to PyYAML's own loader classes; BoundedLoader is
+# assembled from the same parts (a parser, a composer, SafeConstructor, Resolver).
+BoundedLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)  # type: ignore[type-var]
 
 
 def _line(mark: Any) -> int | None:

@@ -45,6 +45,7 @@ from costmodel.core.scenario import (
     pricing_day,
 )
 from costmodel.core.usage import usage_frame
+from costmodel.errors import InvalidArgumentError
 
 __all__ = [
     "DEFAULT_FACTORS",
@@ -98,7 +99,7 @@ def plan_costs(
         return np.zeros(0), np.zeros(0)
     counts = np.array([len(v.workloads) for v in variants])
     if (counts == 0).any():
-        raise ValueError("every variant needs at least one workload")
+        raise InvalidArgumentError("every variant needs at least one workload")
     workloads = tuple(
         replace(w, requests=volume)
         for variant in variants
@@ -198,7 +199,8 @@ class _Base:
     @property
     def plan(self) -> np.ndarray:
         """Per workload, the batch plan's monthly cost."""
-        return self.share * self.batch + (1 - self.share) * self.sync
+        plan: np.ndarray = self.share * self.batch + (1 - self.share) * self.sync
+        return plan
 
 
 def _base(sync: np.ndarray, batch: np.ndarray, scenario: Scenario) -> _Base:
@@ -299,7 +301,7 @@ def volume_curve(
 
 def _check_shares(shares: np.ndarray) -> None:
     if ((shares < 0) | (shares > 1)).any():
-        raise ValueError("shares: expected values from 0 to 1")
+        raise InvalidArgumentError("shares: expected values from 0 to 1")
 
 
 def _share_frame(
@@ -406,10 +408,16 @@ class _Variation:
     field: str = ""  # volume, a per-request count, batch_share, or a business field
 
 
+def _check_step(step: float) -> None:
+    if not 0 < step < 1:
+        raise InvalidArgumentError(
+            f"step: got {step!r}; expected a fraction between 0 and 1, such as 0.2"
+        )
+
+
 def _tornado_variations(scenario: Scenario, step: float) -> list[_Variation]:
     """The inputs :func:`sensitivity` varies, in its order, with its values."""
-    if not 0 < step < 1:
-        raise ValueError(f"step: got {step!r}; expected a fraction between 0 and 1, such as 0.2")
+    _check_step(step)
     low_factor, high_factor = 1 - step, 1 + step
     rows: list[_Variation] = []
     for index, w in enumerate(scenario.workloads):
@@ -708,8 +716,7 @@ def sensitivity(
     ``step`` (0.2 = 20%) down and up. Rows are sorted by ``swing``, the absolute difference
     between the two results, largest first; ``attrs["base_result"]`` holds the unmoved figure.
     """
-    if not 0 < step < 1:
-        raise ValueError(f"step: got {step!r}; expected a fraction between 0 and 1, such as 0.2")
+    _check_step(step)
     rows = []
     for label, low_value, high_value, low_scenario, high_scenario in _variations(scenario, step):
         low_result, high_result = float(evaluate(low_scenario)), float(evaluate(high_scenario))

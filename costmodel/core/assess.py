@@ -572,7 +572,7 @@ def _percent(value: Decimal | float) -> str:
     return f"{float(value) * 100:.1f}%"
 
 
-def _decide(
+def _decide(  # noqa: C901 - the policy's decision tree, one branch per rule in the documented order
     row: Mapping[str, Any], policy: Policy, per_day: Decimal
 ) -> tuple[str, Decimal, str, list[str]]:
     """(verdict, batch share, deciding rule, notes) for one candidate: the decision tree."""
@@ -692,7 +692,8 @@ def assess(candidates: Candidates, policy: Policy, catalogue: Catalogue, *, on: 
     scale = dpm / days
     results: list[WorkloadAssessment] = []
     priority_total = 0
-    for row in frame.to_dict("records"):
+    row: dict[str, Any]  # the frame's column names are strings (Candidates.frame)
+    for row in frame.to_dict("records"):  # type: ignore[assignment]  # stubs key by Hashable
         requests = int(row["requests"])
         if requests == 0:
             continue
@@ -763,12 +764,13 @@ def assess(candidates: Candidates, policy: Policy, catalogue: Catalogue, *, on: 
         f"{policy.days_per_month:g} days; priced at the catalogue's rates of {on.isoformat()}.",
         *candidates.notes,
     ]
-    unpriced = [w for w in results if w.unpriced]
-    if unpriced:
+    unpriced_workloads = [w for w in results if w.unpriced]
+    if unpriced_workloads:
+        count = len(unpriced_workloads)
         notes.append(
-            f"{len(unpriced)} workload{'s' if len(unpriced) > 1 else ''} could not be priced and "
+            f"{count} workload{'s' if count > 1 else ''} could not be priced and "
             "are left out of the totals: "
-            + "; ".join(f"{w.workload}: {w.unpriced}" for w in unpriced)
+            + "; ".join(f"{w.workload}: {w.unpriced}" for w in unpriced_workloads)
         )
     if priority_total:
         notes.append(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 from costmodel.core.catalogue import Catalogue
+from costmodel.core.frames import frame_rows
 from costmodel.errors import StoreError
 
 if TYPE_CHECKING:
@@ -34,6 +35,16 @@ _FITTED: Final = (
     ("web_search_requests", "web_search"),
 )
 _ALWAYS_WRITTEN: Final = ("input_tokens", "output_tokens")
+
+
+class _StatisticsRow(Protocol):
+    """A row of ``Store.usage_statistics``: one job on one model (the ``<column>_mean``, ``_p50``
+    and ``_p95`` fields of :data:`_FITTED` are read by name)."""
+
+    workload: str
+    model: str
+    requests: int
+    inference_geo: str
 
 
 @dataclass(frozen=True)
@@ -100,7 +111,8 @@ def fit_scenario(
     succeeded: list[int] = []
     spread: list[dict[str, tuple[float, float]]] = []
     models_per_job = stats.groupby("workload")["model"].transform("count")
-    for row, models in zip(stats.itertuples(index=False), models_per_job, strict=True):
+    row: _StatisticsRow
+    for row, models in zip(frame_rows(stats), models_per_job, strict=True):
         per_month = row.requests / days * days_per_month
         counts: dict[str, float] = {}
         shown: dict[str, tuple[float, float]] = {}

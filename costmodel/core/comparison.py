@@ -7,12 +7,13 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
 from costmodel.core.catalogue import Catalogue
 from costmodel.core.contract import SCHEMAS
+from costmodel.core.frames import frame_rows, object_column, with_total
 from costmodel.core.layouts import Section
 from costmodel.core.money import allocate_cents, format_money, quantize_cents
 from costmodel.core.report import run_scenario
@@ -27,6 +28,28 @@ from costmodel.core.jobs import JobRule
 from costmodel.core.measured import usage_summary
 
 __all__ = ["ActualComparison", "compare_with_actual"]
+
+
+class _ComparisonLine(Protocol):
+    """A row of ``ActualComparison.lines`` (NaN where a side has no figure)."""
+
+    workload: str
+    status: str
+    requests_modelled: float
+    requests_actual: int
+    difference_pct: float
+
+
+class _ModelledRow(Protocol):
+    """The fields of ``ScenarioRun.workloads`` that the comparison reads."""
+
+    name: str
+    requests: float
+    cost_batch: float
+
+
+def _comparison_lines(lines: pd.DataFrame) -> list[_ComparisonLine]:
+    return list(frame_rows(lines))
 
 
 def _float_or_none(value: Decimal | None) -> float | None:
@@ -116,7 +139,7 @@ class ActualComparison:
                     if math.isnan(row.difference_pct)
                     else round(row.difference_pct, 2),
                 }
-                for i, row in enumerate(self.lines.itertuples(index=False))
+                for i, row in enumerate(_comparison_lines(self.lines))
             ],
             "totals": {
                 "cost_modelled": float(shown["cost_modelled"][1]),
@@ -142,7 +165,9 @@ class ActualComparison:
         ].copy()
         shown = self._shown()
         for column in ("cost_modelled", "cost_actual", "difference"):
-            frame[column] = ["unpriced" if v is None else v for v in shown[column][0]]
+            frame[column] = object_column(
+                frame, ("unpriced" if v is None else v for v in shown[column][0])
+            )
         modelled, actual = shown["cost_modelled"][1], shown["cost_actual"][1]
         total = {
             "workload": "Total",
@@ -154,7 +179,7 @@ class ActualComparison:
             "difference": actual - modelled,
             "difference_pct": float(100 * (actual - modelled) / modelled) if modelled else math.nan,
         }
-        frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+        frame = with_total(frame, total)
         frame.columns = [
             "Workload",
             "Status",
@@ -213,7 +238,8 @@ def compare_with_actual(
     lines = []
     exact_scale = Decimal(days) / Decimal(repr(float(scenario.days_per_month)))
     billed = summary.exact.get("cost_billed", {})
-    for index, workload in enumerate(run.workloads.itertuples(index=False)):
+    workload: _ModelledRow
+    for index, workload in enumerate(frame_rows(run.workloads)):
         # Exact amounts (Decimal) so that the shown figures are rounded once, from the exact.
         exact_modelled = (
             run.exact["cost_batch"].iloc[index] * exact_scale if run.exact is not None else None
@@ -225,9 +251,11 @@ def compare_with_actual(
             # Every request of the job is unpriced (a model the catalogue cannot price):
             # "unpriced", never $0, and left out of the measured total (a note says so).
             row = measured.loc[workload.name]
+            assert isinstance(row, pd.Series)  # the summary has one row per job
             actual, requests_actual, status = math.nan, int(row["succeeded"]), "unpriced"
         elif workload.name in measured.index:
             row = measured.loc[workload.name]
+            assert isinstance(row, pd.Series)
             actual = float(row["cost_billed"]) * rate
             exact_actual = billed[workload.name] * run.per_usd
             requests_actual = int(row["succeeded"])

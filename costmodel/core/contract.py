@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import math
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import pandas as pd
 
+from costmodel.core.frames import frame_rows
 from costmodel.core.money import (
     allocate_cents,
     quantize_cents,
@@ -102,10 +103,56 @@ def _fx_dict(fx: Currency | None) -> dict[str, Any] | None:
     }
 
 
+class _WorkloadRow(Protocol):
+    """The fields of ``ScenarioRun.workloads`` that the JSON form reads."""
+
+    name: str
+    model: str
+    requests: float
+    input_tokens: float
+    output_tokens: float
+    cache_write_tokens: float
+    cache_read_tokens: float
+    cache_write_5m_tokens: float
+    cache_write_1h_tokens: float
+    web_search_requests: float
+    batch_share: float
+
+
+class _DiffLine(Protocol):
+    """A row of ``DiffResult.lines`` (a side without the workload has no model and no cost)."""
+
+    workload: str
+    status: str
+    model_baseline: str | None
+    model_proposed: str | None
+    requests_baseline: float | None
+    requests_proposed: float | None
+    cost_baseline: float | None
+    cost_proposed: float | None
+    change: float | None
+
+
+class _PricedLine(Protocol):
+    """A row of ``ScenarioRun.lines``: one component at one price key (passed through as is)."""
+
+    component: object
+    tier: object
+    model_id: object
+    price_from: object
+    long_context: object
+    inference_geo: object
+    speed: object
+    quantity: float
+    unit: object
+    rate: Decimal
+
+
 def run_to_dict(run: ScenarioRun) -> dict[str, Any]:
     shown = {column: run.shown(column) for column in PLAN_COSTS}
     workloads = []
-    for index, row in enumerate(run.workloads.itertuples(index=False)):
+    row: _WorkloadRow
+    for index, row in enumerate(frame_rows(run.workloads)):
         sync, batch = shown["cost_sync"][0][index], shown["cost_batch"][0][index]
         write_5m = float(row.cache_write_5m_tokens)
         write_1h = float(row.cache_write_1h_tokens)
@@ -238,6 +285,10 @@ def comparison_csv(comparison: Comparison) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _diff_lines(lines: pd.DataFrame) -> list[_DiffLine]:
+    return list(frame_rows(lines))
+
+
 def diff_to_dict(diff: ScenarioDiff) -> dict[str, Any]:
     gm_base, gm_new = diff._margin_pct(diff.baseline), diff._margin_pct(diff.proposed)
     return {
@@ -259,7 +310,7 @@ def diff_to_dict(diff: ScenarioDiff) -> dict[str, Any]:
                 "cost_proposed": _money(row.cost_proposed),
                 "change": _money(row.change),
             }
-            for row in diff.lines.itertuples(index=False)
+            for row in _diff_lines(diff.lines)
         ],
         "totals": {
             "cost_baseline": _money(diff.cost_baseline),
@@ -367,9 +418,8 @@ def _components(run: ScenarioRun, index: int, name: str) -> list[dict[str, Any]]
         listed = [c * run.per_usd for c in lines["cost"]]
         cost_parts = allocate_cents(costs, shown[f"cost_{plan}"])
         list_parts = allocate_cents(listed, shown[f"list_cost_{plan}"])
-        for line, cost, list_cost in zip(
-            lines.itertuples(index=False), cost_parts, list_parts, strict=True
-        ):
+        line: _PricedLine
+        for line, cost, list_cost in zip(frame_rows(lines), cost_parts, list_parts, strict=True):
             out.append(
                 {
                     "plan": plan,

@@ -31,6 +31,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from costmodel.core.frames import with_total
 from costmodel.core.simulate import (
     LABELS,
     MARGIN_FIGURES,
@@ -91,7 +92,8 @@ def _day_weights(w: Any, month: date) -> np.ndarray:
     if weights is None or w.requests.per != "day":
         return np.full(days, 1.0 / days)
     per_day = weights[(np.arange(days) + month.weekday()) % 7]
-    return per_day / per_day.sum()
+    normalised: np.ndarray = per_day / per_day.sum()
+    return normalised
 
 
 def _retirement(entry: Any) -> date | None:
@@ -201,7 +203,7 @@ class Forecast:
         title = f"{self.title} from {self.first_month.strftime('%Y-%m')} ({self.currency})"
         if not self.draws:
             table["Flags"] = flags
-            table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+            table = with_total(table, total)
             return [
                 Section(
                     title,
@@ -246,7 +248,7 @@ def _footed(cents: pd.Series) -> float:
     return float(sum((Decimal(repr(float(v))) for v in cents), Decimal(0)))
 
 
-def forecast_scenario(
+def forecast_scenario(  # noqa: C901 - one pass over months, price regimes and retirements, kept together so the totals foot
     scenario: Any,
     catalogue: Any,
     *,
@@ -290,10 +292,12 @@ def forecast_scenario(
             total = month_requests(w, month, first_month, scenario.days_per_month)
             weights = _day_weights(w, month)
             for part_start, part_stop in parts:
-                share = float(
+                part_share = float(
                     weights[part_start.day - 1 : (part_stop - timedelta(days=1)).day].sum()
                 )
-                requests[m, day_index[part_start], w_i] = total * share if len(parts) > 1 else total
+                requests[m, day_index[part_start], w_i] = (
+                    total * part_share if len(parts) > 1 else total
+                )
 
     share = np.array([w.batch_share for w in scenario.workloads])
     rng = np.random.default_rng(seed)

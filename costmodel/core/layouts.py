@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from costmodel.core.catalogue import RATE_FIELDS
+from costmodel.core.frames import object_column, with_total
 from costmodel.core.margin import MarginImpact
 from costmodel.core.money import (
+    PERCENT,
     format_money,
     format_percent,
     format_points,
@@ -103,13 +105,13 @@ def run_sections(run: ScenarioRun) -> list[Section]:
             "savings",
         ]
     ].copy()
-    frame["batch_share"] = frame["batch_share"] * 100
+    frame["batch_share"] = frame["batch_share"] * PERCENT
     shown = {column: run.shown(column) for column in PLAN_COSTS}
-    frame["cost_sync"] = shown["cost_sync"][0]
-    frame["cost_batch"] = shown["cost_batch"][0]
-    frame["savings"] = [
-        a - b for a, b in zip(shown["cost_sync"][0], shown["cost_batch"][0], strict=True)
-    ]
+    frame["cost_sync"] = object_column(frame, shown["cost_sync"][0])
+    frame["cost_batch"] = object_column(frame, shown["cost_batch"][0])
+    frame["savings"] = object_column(
+        frame, (a - b for a, b in zip(shown["cost_sync"][0], shown["cost_batch"][0], strict=True))
+    )
     total = {
         "name": "Total",
         "model": "",
@@ -121,7 +123,7 @@ def run_sections(run: ScenarioRun) -> list[Section]:
         "cost_batch": shown["cost_batch"][1],
         "savings": shown["cost_sync"][1] - shown["cost_batch"][1],
     }
-    frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    frame = with_total(frame, total)
     frame.columns = [
         "Workload",
         "Model",
@@ -133,7 +135,7 @@ def run_sections(run: ScenarioRun) -> list[Section]:
         "Batch plan",
         "Savings",
     ]
-    money = ("Sync", "Batch plan", "Savings")
+    money: tuple[str, ...] = ("Sync", "Batch plan", "Savings")
     if run.contract:
         frame.insert(6, "List sync", [*shown["list_cost_sync"][0], shown["list_cost_sync"][1]])
         frame.insert(7, "List batch", [*shown["list_cost_batch"][0], shown["list_cost_batch"][1]])
@@ -192,7 +194,7 @@ def diff_sections(diff: ScenarioDiff) -> list[Section]:
         "cost_proposed": diff.cost_proposed,
         "change": diff.change,
     }
-    frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    frame = with_total(frame, total)
     frame.columns = [
         "Workload",
         "Status",

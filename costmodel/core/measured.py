@@ -11,17 +11,18 @@ batch, job (:class:`~costmodel.core.jobs.JobRule`) or day. Fitting a scenario to
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from costmodel.core.catalogue import Catalogue
 from costmodel.core.contract import SCHEMAS
+from costmodel.core.frames import object_column, with_total
 from costmodel.core.layouts import Section
 from costmodel.core.money import allocate_cents, quantize_cents
 from costmodel.core.pricing import long_context_notes, price_usage
@@ -202,9 +203,11 @@ class UsageSummary:
     def sections(self) -> list[Section]:
         frame = self.rows[list(_ROW_FIELDS)].copy().astype({c: object for c in _MONEY_LABELS})
         for name, (parts, _) in self._money().items():
-            frame[name] = [_UNPRICED if part is None else part for part in parts]
+            frame[name] = object_column(
+                frame, (_UNPRICED if part is None else part for part in parts)
+            )
         totals = {"key": "Total", **self._money_totals()}
-        frame = pd.concat([frame, pd.DataFrame([totals])], ignore_index=True)
+        frame = with_total(frame, totals)
         frame.columns = [self.by.capitalize(), *_COUNT_LABELS.values(), *_MONEY_LABELS.values()]
         period = _describe_period(self.first_day, self.last_day)
         return [
@@ -233,6 +236,16 @@ def _key_sql(by: str, jobs: JobRule, store: Store) -> tuple[str, list[Any]]:
     if by == "job":
         return store.job_expression(jobs)
     raise CostModelError(f"--by: expected one of {', '.join(BY)}, got {by!r}")
+
+
+_K = TypeVar("_K")
+_N = TypeVar("_N", int, float, Decimal)
+
+
+def _accumulate(total: dict[_K, _N], more: Mapping[_K, _N]) -> None:
+    """Add ``more``'s counts (or amounts) into ``total``, key by key."""
+    for key, value in more.items():
+        total[key] = total.get(key, 0) + value
 
 
 def usage_summary_rows(
@@ -267,15 +280,11 @@ def usage_summary_rows(
         # summed per chunk, so what is kept grows with the keys, not with the requests
         frames.append(rows.drop(columns=["day"]).assign(succeeded=1).groupby("key").sum())
         third_party |= flags
-        for tier, count in tiers.items():
-            long_context[tier] = long_context.get(tier, 0.0) + count
-        for model, count in missing.items():
-            unpriced[model] = unpriced.get(model, 0) + count
-        for pair, count in early.items():
-            undated[pair] = undated.get(pair, 0) + count
+        _accumulate(long_context, tiers)
+        _accumulate(unpriced, missing)
+        _accumulate(undated, early)
         for column, per_key in sums.items():
-            for key, amount in per_key.items():
-                exact[column][key] = exact[column].get(key, Decimal(0)) + amount
+            _accumulate(exact[column], per_key)
     measured = (
         pd.concat(frames).groupby(level=0, sort=False).sum()
         if frames
@@ -330,7 +339,8 @@ def _assemble(
     rows = rows.reset_index().rename(columns={"index": "key"})
     # Ordered by the exact amount (not its float), so both pricing paths give one order.
     billed = exact.get("cost_billed", {})
-    rows = rows.assign(_order=[billed.get(key, Decimal(0)) for key in rows["key"]])
+    order: list[Any] = [billed.get(key, Decimal(0)) for key in rows["key"]]
+    rows = rows.assign(_order=order)
     rows = (
         rows.sort_values(
             "key" if by in ("day",) else "_order", ascending=by == "day", kind="stable"
@@ -503,7 +513,7 @@ class PricedAggregates:
 _EXACT_FLOAT: Final = 2**53
 
 
-def price_aggregates(
+def price_aggregates(  # noqa: C901 (one pass over the aggregate rows: each branch is a kind of row the store hands back)
     source: UsageSource,
     by: Sequence[str],
     *,
@@ -750,9 +760,8 @@ def _price_chunk(
     if too_early.any():
         pairs = pd.DataFrame({"model": models[too_early], "batch": chunk["batch_id"][too_early]})
         # observed pairs only: categorical columns also list the batches of other rows
-        early = {
-            (str(m), str(b)): int(n) for (m, b), n in pairs.value_counts().to_dict().items() if n
-        }
+        counted: dict[Any, int] = pairs.value_counts().to_dict()
+        early = {(str(pair[0]), str(pair[1])): int(n) for pair, n in counted.items() if n}
         known = known & ~too_early
     priced = chunk.loc[known]
     billed = price_usage(priced, catalogue, validate=False)

@@ -23,8 +23,13 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Final
 
+from costmodel.errors import InvalidArgumentError
+
 __all__ = [
     "CENT",
+    "CENTS_PER_DOLLAR",
+    "PERCENT",
+    "TOKENS_PER_MTOK",
     "allocate_cents",
     "check_currency_code",
     "convert",
@@ -36,7 +41,10 @@ __all__ = [
     "to_decimal",
 ]
 
-CENT: Final = Decimal("0.01")
+CENT: Final = Decimal("0.01")  # the quantum every shown amount is rounded to, once
+CENTS_PER_DOLLAR: Final = 100  # Anthropic's reports give amounts in (fractional) cents
+PERCENT: Final = 100  # a share of 1 is 100%
+TOKENS_PER_MTOK: Final = 1_000_000  # rates are per million tokens (MTok)
 _SYMBOLS: Final = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
@@ -48,7 +56,7 @@ def to_decimal(value: float | int | Decimal) -> Decimal:
         return Decimal(value)
     number = float(value)
     if not math.isfinite(number):
-        raise ValueError(f"not a finite amount: {value!r}")
+        raise InvalidArgumentError(f"not a finite amount: {value!r}")
     return Decimal(repr(number))
 
 

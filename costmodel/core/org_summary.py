@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from costmodel.core.catalogue import Catalogue
-from costmodel.core.money import allocate_cents, quantize_cents
+from costmodel.core.money import CENTS_PER_DOLLAR, allocate_cents, quantize_cents
 from costmodel.core.reconcile import LONG_CONTEXT_WINDOW, TokenCounts, exact_cost
 from costmodel.errors import CostModelError, UnknownModelError, UnpricedError
 
@@ -244,7 +244,8 @@ def _get(row: Any, name: str) -> Any:
 
 def _key(row: Any, by: str, catalogue: Catalogue) -> str:
     if by == "day":
-        return row.day.isoformat()
+        day: date = row.day
+        return day.isoformat()
     if by == "model":
         model = _get(row, "model")
         if model and catalogue.knows(model):
@@ -252,6 +253,52 @@ def _key(row: Any, by: str, catalogue: Catalogue) -> str:
         return model or _MISSING["model"]
     name = {"tier": "service_tier", "workspace": "workspace_id", "api_key": "api_key_id"}[by]
     return _get(row, name) or _MISSING[by]
+
+
+def _add_usage(
+    out: OrgSummaryRow, usage: Any, catalogue: Catalogue, unpriced: dict[str, int]
+) -> None:
+    """One usage row of the report added to its summary row: requests, tokens, and its
+    catalogue cost in its own tier and (for a synchronous tier) through the Batches API; what
+    cannot be priced is counted in ``unpriced`` by reason."""
+    requests = int(usage.requests or 0)
+    tier = usage.service_tier or "(no tier)"
+    out.requests += requests
+    for name in TOKEN_FIELDS:
+        out.tokens[name] += int(getattr(usage, name))
+    counts = TokenCounts(
+        usage.uncached_input_tokens,
+        usage.output_tokens,
+        usage.cache_creation_5m_input_tokens,
+        usage.cache_creation_1h_input_tokens,
+        usage.cache_read_input_tokens,
+        usage.web_search_requests,
+    )
+    model = usage.model or _MISSING["model"]
+    # The 200k-1M window is billed at the long-context tier where the model has one; a
+    # model without one bills it at its standard rates (as :mod:`costmodel.core.reconcile`).
+    long_context = usage.context_window == LONG_CONTEXT_WINDOW and _has_long_tier(
+        catalogue, model, usage.day
+    )
+    if tier == "batch":
+        out.batch_requests += requests
+    try:
+        cost = exact_cost(
+            catalogue, model, usage.day, tier, counts, long_context=long_context
+        ).total
+        out.catalogue_list_usd = (out.catalogue_list_usd or Decimal(0)) + cost
+    except (UnpricedError, UnknownModelError) as exc:
+        out.unpriced_requests += requests
+        unpriced[_reason(exc, model, tier)] += requests
+    if tier in SYNC_TIERS:
+        out.sync_requests += requests
+        try:
+            cost = exact_cost(
+                catalogue, model, usage.day, "batch", counts, long_context=long_context
+            ).total
+            out.sync_as_batch_usd = (out.sync_as_batch_usd or Decimal(0)) + cost
+        except (UnpricedError, UnknownModelError) as exc:
+            unpriced[f"{_reason(exc, model, 'batch')} (its batch price)"] += requests
 
 
 def org_summary(
@@ -279,45 +326,7 @@ def org_summary(
 
     for usage in usage_rows:
         days.add(usage.day)
-        out = row_for(_key(usage, by, catalogue))
-        requests = int(usage.requests or 0)
-        tier = usage.service_tier or "(no tier)"
-        out.requests += requests
-        for name in TOKEN_FIELDS:
-            out.tokens[name] += int(getattr(usage, name))
-        counts = TokenCounts(
-            usage.uncached_input_tokens,
-            usage.output_tokens,
-            usage.cache_creation_5m_input_tokens,
-            usage.cache_creation_1h_input_tokens,
-            usage.cache_read_input_tokens,
-            usage.web_search_requests,
-        )
-        model = usage.model or _MISSING["model"]
-        # The 200k-1M window is billed at the long-context tier where the model has one; a
-        # model without one bills it at its standard rates (as :mod:`costmodel.core.reconcile`).
-        long_context = usage.context_window == LONG_CONTEXT_WINDOW and _has_long_tier(
-            catalogue, model, usage.day
-        )
-        if tier == "batch":
-            out.batch_requests += requests
-        try:
-            cost = exact_cost(
-                catalogue, model, usage.day, tier, counts, long_context=long_context
-            ).total
-            out.catalogue_list_usd = (out.catalogue_list_usd or Decimal(0)) + cost
-        except (UnpricedError, UnknownModelError) as exc:
-            out.unpriced_requests += requests
-            unpriced[_reason(exc, model, tier)] += requests
-        if tier in SYNC_TIERS:
-            out.sync_requests += requests
-            try:
-                cost = exact_cost(
-                    catalogue, model, usage.day, "batch", counts, long_context=long_context
-                ).total
-                out.sync_as_batch_usd = (out.sync_as_batch_usd or Decimal(0)) + cost
-            except (UnpricedError, UnknownModelError) as exc:
-                unpriced[f"{_reason(exc, model, 'batch')} (its batch price)"] += requests
+        _add_usage(row_for(_key(usage, by, catalogue)), usage, catalogue, unpriced)
     geo_by_key = by != "api_key"
     for geo in geo_rows:
         if not geo_by_key or (geo.inference_geo or "") != "us":
@@ -337,9 +346,11 @@ def org_summary(
         if not cost_by_key:
             continue
         out = row_for(_key(cost, by, catalogue))
-        out.reported_usd = (out.reported_usd or Decimal(0)) + Decimal(cost.amount_cents) / 100
+        out.reported_usd = (out.reported_usd or Decimal(0)) + (
+            Decimal(cost.amount_cents) / CENTS_PER_DOLLAR
+        )
         out.reported_list_usd = (out.reported_list_usd or Decimal(0)) + (
-            Decimal(cost.list_amount_cents) / 100
+            Decimal(cost.list_amount_cents) / CENTS_PER_DOLLAR
         )
     geo_note = (
         "with the US-only surcharge from the report's inference-geo query"

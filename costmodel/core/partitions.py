@@ -173,7 +173,7 @@ def _whole(values: np.ndarray, what: str) -> np.ndarray:
     return values.astype(np.int64)
 
 
-def _read(frame: pd.DataFrame, catalogue: Catalogue, on: date) -> _Partition:
+def _read(frame: pd.DataFrame, catalogue: Catalogue, on: date) -> _Partition:  # noqa: C901 (each optional column of a partition is checked in turn)
     if "model" not in frame.columns:
         raise PricingError("usage has no 'model' column")
     for name in _CODE_EXECUTION:

@@ -401,7 +401,9 @@ def _business(reader: Any, node: yaml.Node) -> Business | None:
     return Business(revenue, other, customers)
 
 
-def policy_from_nodes(reader: Any, root: yaml.Node) -> Policy | None:
+def policy_from_nodes(  # noqa: C901 - a validator: one branch per field, each with its located message
+    reader: Any, root: yaml.Node
+) -> Policy | None:
     """The policy a composed YAML tree describes, or None with its problems in ``reader`` (a
     :class:`costmodel.adapters.yaml_reader._Reader`). Pure: the caller composed the text."""
     keys = reader.mapping(root, "", _TOP_KEYS, what="a policy mapping (see default-policy.yaml)")

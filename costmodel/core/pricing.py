@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from costmodel.core.catalogue import RATE_FIELDS, Catalogue, PriceEntry
+from costmodel.core.money import TOKENS_PER_MTOK
 from costmodel.core.usage import COUNT_COLUMNS, TOKEN_COLUMNS, equals, validate_usage
 from costmodel.errors import PricingError, UnpricedError
 
@@ -68,7 +69,7 @@ COMPONENTS: Final = (
     "code_execution",
 )
 COST_COLUMNS: Final = tuple(f"cost_{name}" for name in COMPONENTS)
-_MTOK: Final = 1_000_000.0
+_MTOK: Final = float(TOKENS_PER_MTOK)
 
 
 class PricedUsage:
@@ -97,7 +98,7 @@ class PricedUsage:
     ) -> None:
         self._index = index
         self._components = components
-        self.cost = total  # list-price cost per row, all components
+        self.cost: np.ndarray = total  # list-price cost per row, all components
         self._contract_factor = contract_factor
         self._entries = entries
         self._entry_of_row = entry_of_row
@@ -115,12 +116,12 @@ class PricedUsage:
         self._frame: pd.DataFrame | None = None
         self._exact: _ExactInputs | None = None
 
-    def model_ids(self) -> pd.Categorical:
+    def model_ids(self) -> pd.Categorical[str]:
         """The catalogue id each row resolved to."""
         names = sorted({model_id for model_id, _ in self._entries})
         code_of_entry = np.array([names.index(model_id) for model_id, _ in self._entries])
         return pd.Categorical.from_codes(
-            np.take(code_of_entry, self._entry_of_row), categories=names
+            np.take(code_of_entry, self._entry_of_row), categories=pd.Index(names)
         )
 
     @property
@@ -130,9 +131,11 @@ class PricedUsage:
     @property
     def cost_contracted(self) -> np.ndarray:
         """Cost per row after a user's negotiated factors (the list cost without a contract)."""
-        if isinstance(self._contract_factor, float):  # no contract: one factor for every row
-            return self.cost if self._contract_factor == 1.0 else self.cost * self._contract_factor
-        return self.cost * self._contract_factor
+        # No contract: one factor, 1.0, for every row.
+        if isinstance(self._contract_factor, float) and self._contract_factor == 1.0:
+            return self.cost
+        contracted: np.ndarray = self.cost * self._contract_factor
+        return contracted
 
     @property
     def total_contracted(self) -> float:
@@ -269,7 +272,7 @@ LINE_COLUMNS: Final = (
     "cost",
     "cost_contracted",
 )
-_PER_TOKEN: Final = Decimal(1_000_000)
+_PER_TOKEN: Final = Decimal(TOKENS_PER_MTOK)
 _PER_SEARCH: Final = Decimal(1_000)
 # Above this many rows the exact sums run vectorised on int64; below it (a scenario's few
 # rows, or counts that are not whole) they run per row in Decimal.
@@ -335,7 +338,7 @@ def _decimal_rate(
             return None
         return fee * batch_multiplier if batch and web_batch else fee
     rates = entry.long_context.rates if code & 8 and entry.long_context else entry.rates
-    base = getattr(rates, RATE_FIELDS[component])
+    base: Decimal | None = getattr(rates, RATE_FIELDS[component])
     if base is None:
         return None
     multiplier = batch_multiplier if batch else Decimal(1)
@@ -509,6 +512,7 @@ def price_usage(
     flagged_tokens = sorted(
         {RATE_FIELDS.index(f) for _, e in entries for f in e.third_party if f in RATE_FIELDS}
     )
+    row_total: np.ndarray | None
     long_context, seen, costs, row_total, token_sums = _token_costs(
         usage,
         entry_of_row,
@@ -568,7 +572,9 @@ def price_usage(
             )
         web[np.isnan(web)] = 0.0
         row_total += web
-        searched_entries = np.bincount(entry_of_row, weights=searches, minlength=len(entries))
+        searched_entries: np.ndarray = np.bincount(
+            entry_of_row, weights=searches, minlength=len(entries)
+        )
     else:
         web = np.zeros(n)
         searched_entries = np.zeros(len(entries))
@@ -746,7 +752,8 @@ def _contract_factors(
         return 1.0
     standard = np.array([float(catalogue.contract_factor(m, "standard")) for m, _ in entries])
     batch = np.array([float(catalogue.contract_factor(m, "batch")) for m, _ in entries])
-    return np.where(is_batch, batch[entry_of_row], standard[entry_of_row])
+    factors: np.ndarray = np.where(is_batch, batch[entry_of_row], standard[entry_of_row])
+    return factors
 
 
 # -- rules that refuse usage the API would not have served, and notes on what was applied -----
@@ -846,7 +853,7 @@ def _fast_mode_rules(
     notes = [
         f"{entries[i][0]}: {_requests(per_entry[i])} in fast mode billed at standard rates. "
         f"{entries[i][1].note}".rstrip()
-        for i in np.flatnonzero(per_entry > 0)
+        for i in np.flatnonzero(per_entry > 0).tolist()
     ]
     return is_fast & ~at_standard, notes
 
@@ -877,7 +884,7 @@ def _long_context_requests(
             entry_of_row[long_context], weights=requests[long_context], minlength=len(entries)
         )
     counts: dict[tuple[str, int], float] = {}
-    for i in np.flatnonzero(per_entry > 0):
+    for i in np.flatnonzero(per_entry > 0).tolist():
         model_id, entry = entries[i]
         assert entry.long_context is not None  # only such entries put rows in the tier
         key = (model_id, entry.long_context.above_prompt_tokens)
@@ -911,7 +918,7 @@ def _occurring_names(column: pd.Series, catalogue: Catalogue) -> list[str]:
             return []  # the usual case: no partner ids at all, so no pass over the rows
         codes = column.cat.codes.to_numpy()
         seen = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(column.cat.categories)))
-        return [str(column.cat.categories[i]) for i in seen]
+        return [str(column.cat.categories[i]) for i in seen.tolist()]
     return [str(name) for name in pd.unique(column.dropna())]
 
 

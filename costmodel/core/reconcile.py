@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from costmodel.core.catalogue import RATE_FIELDS, Catalogue, PriceEntry
-from costmodel.core.money import quantize_cents
+from costmodel.core.money import CENTS_PER_DOLLAR, PERCENT, TOKENS_PER_MTOK, quantize_cents
 from costmodel.errors import UnknownModelError, UnpricedError
 
 __all__ = [
@@ -67,7 +67,7 @@ LONG_CONTEXT_WINDOW: Final = "200k-1M"
 # The API's context windows split at 200K prompt tokens; a model whose long-context threshold
 # is elsewhere (Haiku 5.5: 100K) cannot be priced by window alone.
 _WINDOW_THRESHOLD: Final = 200_000
-_MTOK: Final = Decimal(1_000_000)
+_MTOK: Final = Decimal(TOKENS_PER_MTOK)
 
 
 def cents(value: Decimal) -> Decimal:
@@ -231,14 +231,14 @@ class ReconciliationCell:
         base = self.list_usd or self.catalogue_usd
         if not base:
             return Decimal(0) if not diff else None
-        return diff / base * 100
+        return diff / base * PERCENT
 
     @property
     def effective_discount_pct(self) -> Decimal | None:
         """``1 - amount / list_amount`` in percent: the discount the organisation gets."""
         if self.list_usd is None or self.amount_usd is None or not self.list_usd:
             return None
-        return (1 - self.amount_usd / self.list_usd) * 100
+        return (1 - self.amount_usd / self.list_usd) * PERCENT
 
     @property
     def flags(self) -> list[str]:
@@ -301,7 +301,7 @@ class Reconciliation:
         notes = [
             f"Catalogue cost is list price of the reported usage at the rates of each day; a cell "
             f"is beyond tolerance when it differs from the reported list amount by more than "
-            f"{(self.tolerance * 100).normalize():f}% of it."
+            f"{(self.tolerance * PERCENT).normalize():f}% of it."
         ]
         unpriced = sorted({c.unpriced for c in self.cells if c.unpriced})
         notes += [f"Unpriced: {reason}." for reason in unpriced]
@@ -317,7 +317,7 @@ class Reconciliation:
         return {
             "schema": SCHEMAS["reconcile"],
             "currency": "USD",
-            "tolerance_pct": float(self.tolerance * 100),
+            "tolerance_pct": float(self.tolerance * PERCENT),
             "exit_code": self.exit_code,
             "cells": [
                 {key: plain(value) for key, value in row.items()}
@@ -414,7 +414,8 @@ def _get(row: Any, name: str, default: Any = None) -> Any:
 
 def _day(row: Any) -> date:
     moment = _get(row, "day") or _get(row, "starting_at")
-    return moment.date() if hasattr(moment, "date") and callable(moment.date) else moment
+    day: date = moment.date() if hasattr(moment, "date") and callable(moment.date) else moment
+    return day
 
 
 def _usage_counts(row: Any) -> TokenCounts:
@@ -475,8 +476,8 @@ def reconcile(
         model = _get(row, "model") or "(no model)"
         tier = _get(row, "service_tier") or "(no tier)"
         c = cell(_day(row), model, tier)
-        listed = Decimal(_get(row, "list_amount_cents")) / 100
-        amount = Decimal(_get(row, "amount_cents")) / 100
+        listed = Decimal(_get(row, "list_amount_cents")) / CENTS_PER_DOLLAR
+        amount = Decimal(_get(row, "amount_cents")) / CENTS_PER_DOLLAR
         c.list_usd = (c.list_usd or Decimal(0)) + listed
         c.amount_usd = (c.amount_usd or Decimal(0)) + amount
         kind = _kind_of(_get(row, "cost_type"), _get(row, "token_type"))
@@ -517,10 +518,12 @@ def reconcile(
         cat = (
             sum((c.catalogue_usd or Decimal(0) for c in matching), Decimal(0)) if matching else None
         )
-        listed = sum((c.list_usd or Decimal(0) for c in matching), Decimal(0)) if matching else None
-        reference = listed if listed is not None else Decimal(0)
+        listed_usd = (
+            sum((c.list_usd or Decimal(0) for c in matching), Decimal(0)) if matching else None
+        )
+        reference = listed_usd if listed_usd is not None else Decimal(0)
         beyond = abs(reference - store_usd) > max(abs(reference) * tolerance, Decimal("0.005"))
-        checks.append(BatchCheck(day, model_id, store_usd, cat, listed, beyond))
+        checks.append(BatchCheck(day, model_id, store_usd, cat, listed_usd, beyond))
     return Reconciliation(tuple(cells[k] for k in sorted(cells)), tolerance, tuple(checks))
 
 

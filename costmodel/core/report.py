@@ -23,6 +23,7 @@ from decimal import Decimal
 import pandas as pd
 
 from costmodel.core.catalogue import RATE_FIELDS, Catalogue
+from costmodel.core.frames import object_column
 from costmodel.core.layouts import _rate
 from costmodel.core.margin import in_currency, margin_impact
 from costmodel.core.planning import usage_for_plan
@@ -79,7 +80,7 @@ def run_scenario(
             sums = {n: Decimal(0) for n in names}
             for name, amount in zip(plan_lines["group"], plan_lines[source], strict=True):
                 sums[name] += amount
-            exact[column] = [sums[n] * per_usd for n in names]
+            exact[column] = object_column(exact, (sums[n] * per_usd for n in names))
     exact = exact.reset_index(drop=True)
 
     monthly_requests = sync_usage.groupby("workload")["requests"].sum()

@@ -442,7 +442,8 @@ def _key_value(node: yaml.Node, key: str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if getattr(key_node, "value", None) == key:
-                return value_node
+                found: yaml.Node = value_node
+                return found
     return None
 
 
@@ -515,7 +516,7 @@ def _workload(
 
 
 def _model(reader: Any, node: yaml.Node, path: str, catalogue: Catalogue | None) -> str | None:
-    model = reader.text(node, path, expected="a model id such as claude-sonnet-4-5")
+    model: str | None = reader.text(node, path, expected="a model id such as claude-sonnet-4-5")
     if model is None or catalogue is None:
         return model
     try:
@@ -573,7 +574,7 @@ def _bounded_volume(reader: Any, node: yaml.Node, path: str, volume: Volume) -> 
 
 def _batch_share(reader: Any, node: yaml.Node, path: str) -> float | None:
     expected = "a share from 0 to 1 (0 keeps every request synchronous, 1 sends all to batch)"
-    share = reader.number(node, path, expected=expected)
+    share: float | None = reader.number(node, path, expected=expected)
     if share is not None and share > 1:
         hint = f" ({node.value}% is {share / 100:g})" if share <= 100 else ""
         reader.problem(node, path, f"got {node.value}{hint}; expected {expected}")

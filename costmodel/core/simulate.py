@@ -32,15 +32,16 @@ figure of :func:`costmodel.core.report.run_scenario`, so P10 = P50 = P90 equal i
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-from costmodel.core.money import round_cents
+from costmodel.core.money import PERCENT, round_cents
 from costmodel.core.uncertainty import (
     DISTRIBUTION_KEYS,
     FromStore,
@@ -151,6 +152,12 @@ class CostMoments:
     # over the model's limit. The API refuses such requests, so they are not billed.
     refused: dict[str, float] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, arrays: Iterable[np.ndarray], refused: dict[str, float]) -> CostMoments:
+        """From the five arrays in field order (:data:`_MOMENT_ARRAYS`)."""
+        sync_mean, batch_mean, sync_var, batch_var, cov = arrays
+        return cls(sync_mean, batch_mean, sync_var, batch_var, cov, refused)
+
 
 def cost_moments(
     scenario: Any,
@@ -181,7 +188,7 @@ def cost_moments(
     refused: dict[str, float] = {}
     priced = _regime_moments(scenario, catalogue, profiles, first_day_of, rate, refused)
     pick = np.array(regime_of_day)
-    return CostMoments(*(np.ascontiguousarray(array[pick]) for array in priced), refused=refused)
+    return CostMoments.of((np.ascontiguousarray(array[pick]) for array in priced), refused)
 
 
 _MOMENT_ARRAYS: Final = ("sync_mean", "batch_mean", "sync_var", "batch_var", "cov")
@@ -244,10 +251,10 @@ def _regime_moments(
                 n_days,
             ),
             "tier": pd.Categorical.from_codes(
-                np.tile(tier_block, n_days), categories=["standard", "batch"]
+                np.tile(tier_block, n_days), categories=pd.Index(["standard", "batch"])
             ),
             "speed": pd.Categorical.from_codes(
-                np.zeros(per_day * n_days, dtype=np.int8), categories=["standard"]
+                np.zeros(per_day * n_days, dtype=np.int8), categories=pd.Index(["standard"])
             ),
             "date": np.repeat(np.array(days, dtype="datetime64[D]"), per_day),
         }
@@ -373,8 +380,8 @@ def margin_draws(
 ) -> dict[str, np.ndarray]:
     """Gross margin both ways and the change in points, per draw (percent of revenue)."""
     revenue, other = float(business.revenue), float(business.other_cogs)
-    sync = (revenue - other - cost_sync) / revenue * 100
-    batch = (revenue - other - cost_batch) / revenue * 100
+    sync = (revenue - other - cost_sync) / revenue * PERCENT
+    batch = (revenue - other - cost_batch) / revenue * PERCENT
     return {
         "gross_margin_sync_pct": sync,
         "gross_margin_batch_pct": batch,
@@ -444,7 +451,7 @@ class Simulation:
             },
             "workloads": [
                 {
-                    key: (money_figure(value) if key.startswith("cost_") else value)
+                    str(key): (money_figure(value) if str(key).startswith("cost_") else value)
                     for key, value in row.items()
                 }
                 for row in self.workloads.to_dict(orient="records")
@@ -666,6 +673,20 @@ def _notes(scenario: Any, simulated: bool, inputs: StoreInputs) -> list[str]:
 
 
 # -- which distribution parameter moves the result most ---------------------------------------
+def _scaled_level(dist: LogNormal, factor: float) -> LogNormal:
+    """The distribution with its median scaled by ``factor`` (its spread kept)."""
+    return replace(dist, mu=dist.mu + math.log(factor))
+
+
+def _scaled_spread(dist: LogNormal, factor: float) -> LogNormal:
+    """The distribution with its sigma scaled by ``factor`` and its mean kept."""
+    return replace(
+        dist,
+        mu=dist.mu + (dist.sigma**2 - (dist.sigma * factor) ** 2) / 2,
+        sigma=dist.sigma * factor,
+    )
+
+
 def parameter_tornado(
     scenario: Any,
     catalogue: Any,
@@ -710,8 +731,8 @@ def parameter_tornado(
 
     def varied(s: Any, index: int) -> float:
         alone = moments_of(replace(s, workloads=(s.workloads[index],)))
-        spliced = CostMoments(
-            *(
+        spliced = CostMoments.of(
+            (
                 np.concatenate([mine[:, :index], theirs, mine[:, index + 1 :]], axis=1)
                 for mine, theirs in zip(
                     (getattr(base_moments, name) for name in _MOMENT_ARRAYS),
@@ -719,7 +740,7 @@ def parameter_tornado(
                     strict=True,
                 )
             ),
-            refused={**base_moments.refused, **alone.refused},
+            {**base_moments.refused, **alone.refused},
         )
         return p50(s, spliced)
 
@@ -734,12 +755,8 @@ def parameter_tornado(
                 continue
             label = key.removesuffix("_tokens").replace("_", " ")
             variants = {
-                f"{w.name}: {label} tokens, level": lambda f, d=dist: replace(
-                    d, mu=d.mu + math.log(f)
-                ),
-                f"{w.name}: {label} tokens, spread": lambda f, d=dist: replace(
-                    d, mu=d.mu + (d.sigma**2 - (d.sigma * f) ** 2) / 2, sigma=d.sigma * f
-                ),
+                f"{w.name}: {label} tokens, level": partial(_scaled_level, dist),
+                f"{w.name}: {label} tokens, spread": partial(_scaled_spread, dist),
             }
             for name, vary in variants.items():
                 low = varied(_with_token(scenario, index, key, vary(1 - step)), index)

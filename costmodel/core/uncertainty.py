@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from costmodel.errors import CostModelError, located
+from costmodel.errors import CostModelError, InvalidArgumentError, located
 
 if TYPE_CHECKING:
     import yaml
@@ -155,7 +155,8 @@ class WorkloadRanges:
         if self.day_of_week is None:
             return None
         weights = np.asarray(self.day_of_week, dtype="float64")
-        return weights * (7 / weights.sum())
+        scaled: np.ndarray = weights * (7 / weights.sum())
+        return scaled
 
     def token(self, key: str) -> Distribution | None:
         return dict(self.tokens).get(key)
@@ -179,7 +180,9 @@ def fit_mean_p95(mean: float, p95: float) -> LogNormal:
     ratio = math.log(p95 / mean)
     disc = Z95**2 - 2 * ratio
     if disc < 0:
-        raise ValueError(f"no lognormal has a p95 above {math.exp(Z95**2 / 2):.2f}x its mean")
+        raise InvalidArgumentError(
+            f"no lognormal has a p95 above {math.exp(Z95**2 / 2):.2f}x its mean"
+        )
     sigma = Z95 - math.sqrt(disc)
     return LogNormal(
         math.log(mean) - sigma**2 / 2, sigma, (("mean", mean), ("p95", p95)), "mean_p95"
@@ -250,7 +253,7 @@ def _number(reader: Any, node: yaml.Node, path: str, expected: str, **bounds: An
     return reader.number(node, path, expected=expected, **bounds)  # type: ignore[no-any-return]
 
 
-def _distribution(
+def _distribution(  # noqa: C901 - a validator: one branch per distribution form and field
     reader: Any, node: yaml.Node, path: str
 ) -> tuple[Distribution | None, float | None]:
     """One token distribution; (None, point) when it is degenerate (a fixed number)."""
@@ -650,7 +653,9 @@ def token_summary(w: Any, key: str) -> tuple[float, float] | None:
     return value, value
 
 
-def edited_ranges(scenario: Any, edits: Sequence[RangeEdit | None]) -> Any:
+def edited_ranges(  # noqa: C901 - one branch per widget field folded back into the scenario
+    scenario: Any, edits: Sequence[RangeEdit | None]
+) -> Any:
     """The scenario with the widgets' values folded in; untouched values stay as written.
 
     Raises :class:`~costmodel.errors.ScenarioError` naming the workload's field, as a file

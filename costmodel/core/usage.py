@@ -84,9 +84,9 @@ def usage_frame(rows: list[dict[str, object]] | pd.DataFrame) -> pd.DataFrame:
         if column not in frame.columns:
             data[column] = np.full(n, default, dtype=object if isinstance(default, str) else None)
         elif isinstance(default, str):
-            values = frame[column]
-            if values.isna().any():
-                data[column] = values.fillna(default)
+            given = frame[column]
+            if given.isna().any():
+                data[column] = given.fillna(default)
     for column in ("requests", *COUNT_COLUMNS):
         values = data[column]
         if isinstance(values, pd.Series) and not pd.api.types.is_float_dtype(values.dtype):
@@ -146,7 +146,8 @@ def equals(column: pd.Series, value: str) -> np.ndarray:
         categories = column.cat.categories
         if value not in categories:
             return np.zeros(len(column), dtype=bool)
-        return column.cat.codes.to_numpy() == categories.get_loc(value)
+        matches: np.ndarray = column.cat.codes.to_numpy() == categories.get_loc(value)
+        return matches
     if len(column) <= _SMALL:
         return np.array([item == value for item in column.tolist()], dtype=bool)
     return (column == value).to_numpy(dtype=bool, na_value=False)

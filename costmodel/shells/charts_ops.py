@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import pandas as pd
-import plotly.graph_objects as go  # type: ignore[import-untyped]  # no stubs: as charts.py
+import plotly.graph_objects as go
 
 from costmodel.shells.charts import BATCH_COLOUR, RESULT_COLOURS, _empty, _layout, plain
 

@@ -40,14 +40,16 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from costmodel.adapters.credentials import check_environment, check_key, redact, status_detail
 from costmodel.adapters.ingest.files import read_results
+from costmodel.core.times import as_utc, parse_moment
 from costmodel.errors import ApiError, IngestError
 
 if TYPE_CHECKING:
@@ -126,11 +128,7 @@ class PullReport:
 def _utc(moment: datetime | date | str | None) -> datetime | None:
     if moment is None:
         return None
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    if not isinstance(moment, datetime):
-        return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return parse_moment(moment) if isinstance(moment, str) else as_utc(moment)
 
 
 class _BrokenOff(Exception):
@@ -302,88 +300,21 @@ def pull(
     anthropic = require("anthropic", extra="api")
     tqdm = require("tqdm", extra="api").tqdm
 
-    if client is None:
-        # Before any request: a key with a trailing newline would fail as a connection error.
-        check_environment()
-        try:
-            client = (
-                anthropic.Anthropic()
-                if max_retries is None
-                else anthropic.Anthropic(max_retries=max_retries)
-            )
-        except anthropic.AnthropicError as exc:
-            raise ApiError(redact(f"cannot set up the Anthropic client: {exc}")) from None
-    elif max_retries is not None:
-        client = client.with_options(max_retries=max_retries)
+    client = _client(anthropic, client, max_retries)
     scrub = _Scrubber([getattr(client, "api_key", None), getattr(client, "auth_token", None)])
-    for variable, attribute in (
-        ("ANTHROPIC_API_KEY", "api_key"),
-        ("ANTHROPIC_AUTH_TOKEN", "auth_token"),
-    ):
-        value = getattr(client, attribute, None)
-        check_key(variable, value if isinstance(value, str) else None)
-    if not any(getattr(client, name, None) for name in ("api_key", "auth_token", "credentials")):
-        raise ApiError("no API key: set ANTHROPIC_API_KEY in the environment")
 
-    def refused(exc: Exception, doing: str) -> ApiError:
-        if isinstance(exc, anthropic.AuthenticationError):
-            return ApiError(
-                f"the API refused the key while {doing} ({_error_detail(exc, scrub)}); "
-                "check ANTHROPIC_API_KEY"
-            )
-        if isinstance(exc, anthropic.PermissionDeniedError):
-            return ApiError(f"the key may not do this ({doing}: {_error_detail(exc, scrub)})")
-        if isinstance(exc, anthropic.APIStatusError):
-            return ApiError(f"{doing} failed after retries: {_error_detail(exc, scrub)}")
-        if isinstance(exc, TypeError):  # the SDK's way of saying it has no credentials
-            return ApiError("no API key: set ANTHROPIC_API_KEY in the environment")
-        # The base URL may carry user:password@: scrubbed with the rest.
-        return ApiError(scrub(f"{doing} failed: cannot reach {client.base_url}: {exc}"))
+    refused = partial(_refused, anthropic, client, scrub)
 
     scope = {} if workspace_id is None else {"workspace_id": workspace_id}
     start = _utc(since)
-    clock = _utc(now) if now is not None else datetime.now(UTC)
+    clock = as_utc(now) if now is not None else datetime.now(UTC)
     report = PullReport()
     show = progress and sys.stderr.isatty()
     spool_root = Path(spool_dir) if spool_dir is not None else store.path.parent
     _clear_stale_spools(spool_root, store.path.name)
 
-    listed: list[_Listed] = []
-    cursors: set[str] = set()
-    cursor: str | None = None
-    number = 0
     try:
-        while True:
-            number += 1
-            paging = {"after_id": cursor} if cursor is not None else {}
-            raw = client.messages.batches.with_raw_response.list(
-                limit=_PAGE_SIZE, **paging, **scope
-            )
-            data, has_more, last_id = _page(raw.http_response.content, number)
-            older = False
-            for index, item in enumerate(data):
-                batch = _listed(item, f"page {number}: data[{index}]")
-                report.listed += 1
-                if start is not None and batch.created_at < start:
-                    older = True  # newest first: every later batch is older still
-                    break
-                listed.append(batch)
-            if older or not has_more:
-                break
-            if not last_id or not data:
-                raise _Malformed(f"page {number} says more follow but gives no last_id")
-            if last_id in cursors:
-                raise ApiError(
-                    f"listing batches: the API repeated the page after {last_id} (page "
-                    f"{number}); stopped, nothing pulled"
-                )
-            if number >= max_pages:
-                raise ApiError(
-                    f"listing batches: still more after {max_pages} pages "
-                    f"({report.listed} batches); stopped, nothing pulled (--since narrows it)"
-                )
-            cursors.add(last_id)
-            cursor = last_id
+        listed = _list_batches(client, scope, start, max_pages, report)
     except _Malformed as exc:
         raise ApiError(f"listing batches: malformed answer from the API: {exc}") from None
     except anthropic.APIError as exc:  # the SDK wraps transport failures as APIConnectionError
@@ -400,17 +331,10 @@ def pull(
     ) as bar:
         for batch in listed:
             expected = batch.expected
-            if batch.processing_status != "ended":
-                report.in_progress.append(batch.id)
-            elif store.has_complete_batch(batch.id, expected_requests=expected):
-                report.already_stored.append(batch.id)
-            elif (
-                batch.id in known_unavailable
-                and not retry_gone
-                and clock - batch.created_at >= RESULTS_RETENTION
-            ):
-                report.known_unavailable.append(batch.id)
-            elif batch.archived_at is not None and not retry_gone:
+            if _settled(batch, store, known_unavailable, retry_gone, clock, report):
+                bar.update(1)
+                continue
+            if batch.archived_at is not None and not retry_gone:
                 when = batch.archived_at
                 outcome = BatchOutcome(
                     batch.id, f"results archived on {when:%Y-%m-%d} ({_RESULTS_KEPT})"
@@ -441,6 +365,120 @@ def pull(
     for outcome, batch in noted:
         store.note_unavailable(outcome.batch_id, outcome.reason, created_at=batch.created_at)
     return report
+
+
+def _refused(anthropic: Any, client: Any, scrub: _Scrubber, exc: Exception, doing: str) -> ApiError:
+    """The one-line error for a failure while ``doing`` something, credentials scrubbed."""
+    if isinstance(exc, anthropic.AuthenticationError):
+        return ApiError(
+            f"the API refused the key while {doing} ({_error_detail(exc, scrub)}); "
+            "check ANTHROPIC_API_KEY"
+        )
+    if isinstance(exc, anthropic.PermissionDeniedError):
+        return ApiError(f"the key may not do this ({doing}: {_error_detail(exc, scrub)})")
+    if isinstance(exc, anthropic.APIStatusError):
+        return ApiError(f"{doing} failed after retries: {_error_detail(exc, scrub)}")
+    if isinstance(exc, TypeError):  # the SDK's way of saying it has no credentials
+        return ApiError("no API key: set ANTHROPIC_API_KEY in the environment")
+    # The base URL may carry user:password@: scrubbed with the rest.
+    return ApiError(scrub(f"{doing} failed: cannot reach {client.base_url}: {exc}"))
+
+
+def _settled(
+    batch: _Listed,
+    store: Store,
+    known_unavailable: Container[str],
+    retry_gone: bool,
+    clock: datetime,
+    report: PullReport,
+) -> bool:
+    """Whether the batch needs no request at all (still in progress, stored whole, or known
+    to have no results and past the retention window), noted in ``report`` if so."""
+    if batch.processing_status != "ended":
+        report.in_progress.append(batch.id)
+    elif store.has_complete_batch(batch.id, expected_requests=batch.expected):
+        report.already_stored.append(batch.id)
+    elif (
+        batch.id in known_unavailable
+        and not retry_gone
+        and clock - batch.created_at >= RESULTS_RETENTION
+    ):
+        report.known_unavailable.append(batch.id)
+    else:
+        return False
+    return True
+
+
+def _client(anthropic: Any, client: Any, max_retries: int | None) -> Any:
+    """The client to pull with (built from the environment when none is given), its
+    credentials checked before any request."""
+    if client is None:
+        # Before any request: a key with a trailing newline would fail as a connection error.
+        check_environment()
+        try:
+            client = (
+                anthropic.Anthropic()
+                if max_retries is None
+                else anthropic.Anthropic(max_retries=max_retries)
+            )
+        except anthropic.AnthropicError as exc:
+            raise ApiError(redact(f"cannot set up the Anthropic client: {exc}")) from None
+    elif max_retries is not None:
+        client = client.with_options(max_retries=max_retries)
+    for variable, attribute in (
+        ("ANTHROPIC_API_KEY", "api_key"),
+        ("ANTHROPIC_AUTH_TOKEN", "auth_token"),
+    ):
+        value = getattr(client, attribute, None)
+        check_key(variable, value if isinstance(value, str) else None)
+    if not any(getattr(client, name, None) for name in ("api_key", "auth_token", "credentials")):
+        raise ApiError("no API key: set ANTHROPIC_API_KEY in the environment")
+    return client
+
+
+def _list_batches(
+    client: Any,
+    scope: dict[str, str],
+    start: datetime | None,
+    max_pages: int,
+    report: PullReport,
+) -> list[_Listed]:
+    """Every batch created since ``start``, newest first, page by page (counted in
+    ``report.listed``). Raises :class:`_Malformed` for an answer that breaks the format, and
+    :class:`ApiError` for a listing that repeats itself or runs past ``max_pages``."""
+    listed: list[_Listed] = []
+    cursors: set[str] = set()
+    cursor: str | None = None
+    number = 0
+    while True:
+        number += 1
+        paging = {"after_id": cursor} if cursor is not None else {}
+        raw = client.messages.batches.with_raw_response.list(limit=_PAGE_SIZE, **paging, **scope)
+        data, has_more, last_id = _page(raw.http_response.content, number)
+        older = False
+        for index, item in enumerate(data):
+            batch = _listed(item, f"page {number}: data[{index}]")
+            report.listed += 1
+            if start is not None and batch.created_at < start:
+                older = True  # newest first: every later batch is older still
+                break
+            listed.append(batch)
+        if older or not has_more:
+            return listed
+        if not last_id or not data:
+            raise _Malformed(f"page {number} says more follow but gives no last_id")
+        if last_id in cursors:
+            raise ApiError(
+                f"listing batches: the API repeated the page after {last_id} (page "
+                f"{number}); stopped, nothing pulled"
+            )
+        if number >= max_pages:
+            raise ApiError(
+                f"listing batches: still more after {max_pages} pages "
+                f"({report.listed} batches); stopped, nothing pulled (--since narrows it)"
+            )
+        cursors.add(last_id)
+        cursor = last_id
 
 
 def _spool_owner(folder: Path, store_name: str) -> int | None:

@@ -36,7 +36,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -46,6 +46,7 @@ import pyarrow as pa
 
 from costmodel.adapters.ingest import REQUEST_COLUMNS, RESULT_TYPES
 from costmodel.adapters.user_files import check_regular_file
+from costmodel.core.times import naive_utc, parse_moment
 from costmodel.errors import IngestError
 
 __all__ = [
@@ -383,14 +384,10 @@ def _utc(value: datetime | date | str | None, what: str) -> datetime | None:
         return None
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = parse_moment(value)
         except ValueError as exc:
             raise IngestError(f"{what}: expected an ISO date or time, got {value!r}") from exc
-    if not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
+    return naive_utc(value)
 
 
 def batch_id_for(path: Path | str) -> str:
@@ -638,7 +635,8 @@ class ResultsFile:
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
-    return table.cast(ARROW_SCHEMA).to_pandas()
+    frame: pd.DataFrame = table.cast(ARROW_SCHEMA).to_pandas()  # pyarrow has no type information
+    return frame
 
 
 def read_results(

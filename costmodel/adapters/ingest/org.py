@@ -30,9 +30,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from costmodel.adapters.credentials import redact, status_detail
+from costmodel.core.times import as_utc, parse_moment
 from costmodel.errors import ApiError, IngestError
 
 __all__ = [
@@ -189,12 +190,12 @@ def _moment(item: Any, name: str, where: str) -> datetime:
     value = _field(item, name)
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = parse_moment(value)
         except ValueError:
             value = None
     if not isinstance(value, datetime):
         raise IngestError(f"{where}: {name}: got {value!r}; expected an RFC 3339 timestamp")
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return as_utc(value)
 
 
 def _dimensions(item: Any) -> dict[str, str | None]:
@@ -354,6 +355,9 @@ class PageProgress:
     rows: int  # rows read so far in this window
 
 
+_Row = TypeVar("_Row")  # UsageRow or CostRow
+
+
 def _pages(
     client: Any,
     endpoint: str,
@@ -424,6 +428,33 @@ def _pages(
             raise ApiError(f"no admin key: set {ADMIN_KEY_VARIABLE}") from None
 
 
+def _rows(
+    client: Any,
+    endpoint: str,
+    parse: Callable[[Any, str], _Row],
+    windows: Sequence[tuple[datetime, datetime]],
+    *,
+    group_by: Sequence[str],
+    bucket_width: str,
+    workspace_ids: Sequence[str],
+    progress: Callable[[PageProgress], None] | None,
+    refreshed: list[datetime] | None,
+) -> Iterator[_Row]:
+    """The endpoint's items, page after page, each parsed (and named "<endpoint> row N")."""
+    items = _pages(
+        client,
+        endpoint,
+        windows,
+        group_by=group_by,
+        bucket_width=bucket_width,
+        workspace_ids=workspace_ids,
+        progress=progress,
+        refreshed=[] if refreshed is None else refreshed,
+    )
+    for i, item in enumerate(items, 1):
+        yield parse(item, f"{endpoint} row {i}")
+
+
 def iter_usage(
     client: Any,
     windows: Sequence[tuple[datetime, datetime]],
@@ -435,20 +466,17 @@ def iter_usage(
     refreshed: list[datetime] | None = None,
 ) -> Iterator[UsageRow]:
     """Usage rows of every window (see :func:`plan_windows`), page after page."""
-    sink: list[datetime] = [] if refreshed is None else refreshed
-    for i, item in enumerate(
-        _pages(
-            client,
-            "usage",
-            windows,
-            group_by=group_by,
-            bucket_width=bucket_width,
-            workspace_ids=workspace_ids,
-            progress=progress,
-            refreshed=sink,
-        )
-    ):
-        yield usage_row(item, f"usage row {i + 1}")
+    return _rows(
+        client,
+        "usage",
+        usage_row,
+        windows,
+        group_by=group_by,
+        bucket_width=bucket_width,
+        workspace_ids=workspace_ids,
+        progress=progress,
+        refreshed=refreshed,
+    )
 
 
 def iter_cost(
@@ -462,20 +490,17 @@ def iter_cost(
     refreshed: list[datetime] | None = None,
 ) -> Iterator[CostRow]:
     """Cost rows of every window, amounts exact."""
-    sink: list[datetime] = [] if refreshed is None else refreshed
-    for i, item in enumerate(
-        _pages(
-            client,
-            "cost",
-            windows,
-            group_by=group_by,
-            bucket_width=bucket_width,
-            workspace_ids=workspace_ids,
-            progress=progress,
-            refreshed=sink,
-        )
-    ):
-        yield cost_row(item, f"cost row {i + 1}")
+    return _rows(
+        client,
+        "cost",
+        cost_row,
+        windows,
+        group_by=group_by,
+        bucket_width=bucket_width,
+        workspace_ids=workspace_ids,
+        progress=progress,
+        refreshed=refreshed,
+    )
 
 
 @dataclass
@@ -495,7 +520,8 @@ class OrgReport:
     @property
     def tiers(self) -> list[str]:
         """Every service tier the report shows, known or not (an open set)."""
-        return sorted({r.service_tier for r in (*self.usage, *self.cost) if r.service_tier})
+        rows: list[UsageRow | CostRow] = [*self.usage, *self.cost]
+        return sorted({r.service_tier for r in rows if r.service_tier})
 
     def describe(self) -> str:
         days = (self.until - self.since).days + 1

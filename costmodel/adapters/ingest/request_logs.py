@@ -55,6 +55,7 @@ import pandas as pd
 from costmodel.adapters.catalogue_files import bundled_catalogue
 from costmodel.adapters.user_files import check_regular_file
 from costmodel.core.catalogue import Catalogue
+from costmodel.core.times import parse_moment
 from costmodel.errors import IngestError, UnknownModelError, located
 
 __all__ = [
@@ -169,12 +170,11 @@ def _timestamp(value: Any, column: str = "timestamp") -> datetime:
     if isinstance(value, str) and value.strip():
         text = value.strip()
         try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            return parse_moment(text)
         except ValueError:
             raise _Bad(
                 column, f"got {value!r}; expected an ISO 8601 time such as 2026-11-03T14:05:00Z"
             ) from None
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     raise _Bad(column, f"got {value!r}; expected an ISO 8601 time such as 2026-11-03T14:05:00Z")
 
 
@@ -458,7 +458,7 @@ def _span_record(span: Any, includes_cache: bool) -> dict[str, Any] | _Bad | Non
             attributes[str(item["key"])] = _attribute_value(item.get("value"))
     if "gen_ai.usage.input_tokens" not in attributes:
         return None
-    start = span.get("startTimeUnixNano")
+    start: Any = span.get("startTimeUnixNano")
     try:
         nanos = int(start)
         moment = datetime.fromtimestamp(nanos // 1_000_000_000, tz=UTC).replace(
@@ -466,7 +466,10 @@ def _span_record(span: Any, includes_cache: bool) -> dict[str, Any] | _Bad | Non
         )
     except (TypeError, ValueError, OverflowError, OSError):
         return _Bad("startTimeUnixNano", f"got {start!r}; expected nanoseconds since 1970")
-    first = lambda names: next((attributes[n] for n in names if n in attributes), None)  # noqa: E731
+
+    def first(names: tuple[str, ...]) -> Any:
+        return next((attributes[n] for n in names if n in attributes), None)
+
     reads = first(_OTEL_READS)
     writes = first(_OTEL_WRITES)
     try:

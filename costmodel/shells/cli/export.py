@@ -89,8 +89,8 @@ def write_focus(
                 writer.writerow([_csv_cell(record[name]) for name in columns])
                 count += 1
         return count
-    import pyarrow as pa  # type: ignore[import-untyped]
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     decimal = pa.decimal128(38, SCALE)
     fields = []

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
+from costmodel.core.times import as_day
 from costmodel.errors import CostModelError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,10 +34,24 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 MAX_AMOUNT = Decimal(10) ** 13
 
 
-class Amount(click.ParamType):
-    """A money amount on the command line: a finite decimal from 0 to :data:`MAX_AMOUNT`."""
+class BoundedDecimal(click.ParamType[Decimal]):
+    """A finite decimal from 0 to ``upper`` on the command line; anything else (``nan``,
+    ``inf``, a negative number, a word) is a usage error naming what was expected.
 
-    name = "amount"
+    A subclass says how the number is written (``example``, ``bounds``: for the messages), may
+    strip a unit from the text (:meth:`number_text`) and may scale the result (:meth:`value`).
+    A ``Decimal`` (a default already converted) passes through as it is.
+    """
+
+    upper: Decimal
+    example: str  # "an amount such as 250 or 99.50"
+    bounds: str  # "a finite amount from 0 to 10,000,000,000,000"
+
+    def number_text(self, text: str) -> str:
+        return text
+
+    def value(self, number: Decimal) -> Decimal:
+        return number
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -45,16 +60,21 @@ class Amount(click.ParamType):
             return value
         text = str(value).strip()
         try:
-            amount = Decimal(text)
+            number = Decimal(self.number_text(text))
         except InvalidOperation:
-            self.fail(f"expected an amount such as 250 or 99.50, got {text[:40]!r}", param, ctx)
-        if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
-            self.fail(
-                f"expected a finite amount from 0 to {MAX_AMOUNT:,.0f}, got {text[:40]!r}",
-                param,
-                ctx,
-            )
-        return amount
+            self.fail(f"expected {self.example}, got {text[:40]!r}", param, ctx)
+        if not number.is_finite() or number < 0 or number > self.upper:
+            self.fail(f"expected {self.bounds}, got {text[:40]!r}", param, ctx)
+        return self.value(number)
+
+
+class Amount(BoundedDecimal):
+    """A money amount on the command line: a finite decimal from 0 to :data:`MAX_AMOUNT`."""
+
+    name = "amount"
+    upper = MAX_AMOUNT
+    example = "an amount such as 250 or 99.50"
+    bounds = f"a finite amount from 0 to {MAX_AMOUNT:,.0f}"
 
 
 def _one_line(message: str) -> str:
@@ -117,7 +137,7 @@ def _parse_date(value: str | None, name: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        return as_day(value)
     except ValueError:
         raise click.BadParameter(
             f"expected a date as YYYY-MM-DD, got {value!r}", param_hint=name

@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
 
+from costmodel.core.money import PERCENT
 from costmodel.errors import CostModelError
 from costmodel.shells.cli.options import (
     EXIT_ERROR,
+    BoundedDecimal,
     F,
     _emit,
     _one_line,
@@ -257,24 +259,20 @@ def org_summary_command(
     _emit(result, fmt)
 
 
-class Tolerance(click.ParamType):
-    """A tolerance in percent of the reported list amount: ``0.5%`` (the sign is optional)."""
+class Tolerance(BoundedDecimal):
+    """A tolerance in percent of the reported list amount: ``0.5%`` (the sign is optional),
+    converted to a fraction (0.005)."""
 
     name = "percent"
+    upper = Decimal(PERCENT)
+    example = "a percentage such as 0.5%"
+    bounds = "a percentage from 0% to 100%"
 
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> Decimal:
-        if isinstance(value, Decimal):
-            return value
-        text = str(value).strip()
-        try:
-            percent = Decimal(text.removesuffix("%").strip())
-        except InvalidOperation:
-            self.fail(f"expected a percentage such as 0.5%, got {text[:40]!r}", param, ctx)
-        if not percent.is_finite() or percent < 0 or percent > 100:
-            self.fail(f"expected a percentage from 0% to 100%, got {text[:40]!r}", param, ctx)
-        return percent / 100
+    def number_text(self, text: str) -> str:
+        return text.removesuffix("%").strip()
+
+    def value(self, number: Decimal) -> Decimal:
+        return number / PERCENT
 
 
 @click.command(name="reconcile")
@@ -317,8 +315,10 @@ def reconcile_command(
             catalogue=catalogue,
         )
     store_batch = {
-        (date.fromisoformat(str(row.day)[:10]), str(row.key)): Decimal(repr(float(row.cost_billed)))
-        for row in batches.itertuples()
+        (date.fromisoformat(str(day)[:10]), str(key)): Decimal(repr(float(cost)))
+        for day, key, cost in zip(
+            batches["day"], batches["key"], batches["cost_billed"], strict=True
+        )
     }
     _demo_notice(period)
     result = reconcile(
@@ -333,7 +333,7 @@ def reconcile_command(
     if result.exit_code:
         flagged = sum(1 for cell in result.flagged if cell.beyond_tolerance)
         click.echo(
-            f"costmodel: {flagged:,} cell(s) beyond the tolerance of {(tolerance * 100).normalize():f}%",
+            f"costmodel: {flagged:,} cell(s) beyond the tolerance of {(tolerance * PERCENT).normalize():f}%",
             err=True,
         )
         sys.exit(result.exit_code)

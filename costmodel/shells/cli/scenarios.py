@@ -119,7 +119,7 @@ def run(
 
     _needs("store")
     with _open_store(store, read_only=True) as opened:
-        result = compare_with_actual(
+        comparison = compare_with_actual(
             loaded,
             opened,
             fx=fx,
@@ -129,7 +129,7 @@ def run(
             catalogue=catalogue,
             on=_pricing_day(on, loaded),
         )
-    _emit(result, fmt)
+    _emit(comparison, fmt)
 
 
 def _whole(value: str | None, name: str) -> int | None:

@@ -101,7 +101,10 @@ def _prediction(source: usage_source.UsageSource, since: date, until: date) -> N
     currency = comparison.run.currency
     st.plotly_chart(
         charts.prediction_vs_actual(
-            lines["workload"].tolist(), lines["cost_modelled"], lines["cost_actual"], currency
+            lines["workload"].tolist(),
+            lines["cost_modelled"].tolist(),
+            lines["cost_actual"].tolist(),
+            currency,
         ),
         config=CHART_CONFIG,
         key="usage.chart.prediction",
@@ -136,7 +139,7 @@ def render() -> None:
         max_value=last,
         key=f"usage.period.{source.key}",
     )
-    since, until = services.period_bounds(picked, first, last)  # type: ignore[arg-type]
+    since, until = services.period_bounds(picked, first, last)
     percent, model = price_override.current()
     try:
         summary, daily = cache.usage(source.path, by, since, until, percent, model)

@@ -30,6 +30,29 @@ _PICKER_UPLOADS = "picker.uploads"
 _PICKER_CHOICE = "picker.choice"
 
 
+def _threshold(
+    column: Any,
+    label: str,
+    value: Any,
+    name: str,
+    *,
+    step: float,
+    low: float = 0.0,
+    high: float | None = None,
+) -> float:
+    """One of the policy's numeric thresholds as a number input (key ``assess.<name>``)."""
+    return float(
+        column.number_input(
+            label,
+            min_value=low,
+            max_value=high,
+            value=float(value),
+            step=step,
+            key=f"assess.{name}",
+        )
+    )
+
+
 def _policy_widgets(policy: Any, workspaces: list[str]) -> Any:
     """The bundled policy with the thresholds the user set."""
     st.subheader("Policy")
@@ -38,27 +61,24 @@ def _policy_widgets(policy: Any, workspaces: list[str]) -> Any:
         "assessment runs again. `costmodel assess --policy FILE` takes the same settings."
     )
     cols = st.columns(4)
-    minimum = cols[0].number_input(
-        "Minimum requests a day",
-        min_value=0.0,
-        value=float(policy.minimum_requests_per_day),
-        step=10.0,
-        key="assess.minimum",
+    minimum = _threshold(
+        cols[0], "Minimum requests a day", policy.minimum_requests_per_day, "minimum", step=10.0
     )
-    budget = cols[1].number_input(
+    budget = _threshold(
+        cols[1],
         "Latency-critical below (ms)",
-        min_value=0.0,
-        value=float(policy.latency_budget_below_ms),
+        policy.latency_budget_below_ms,
+        "latency",
         step=100.0,
-        key="assess.latency",
     )
-    turnaround = cols[2].number_input(
+    turnaround = _threshold(
+        cols[2],
         "Batch turnaround (hours)",
-        min_value=1.0,
-        max_value=24.0,
-        value=float(policy.batch_turnaround_hours),
+        policy.batch_turnaround_hours,
+        "turnaround",
         step=1.0,
-        key="assess.turnaround",
+        low=1.0,
+        high=24.0,
     )
     unknown = cols[3].selectbox(
         "When a workload's wait is unknown",

@@ -120,7 +120,7 @@ def _period(source: OrgSource, prefix: str) -> tuple[date, date] | None:
         max_value=period.last_day,
         key=f"{prefix}.period.{source.key}",
     )
-    return services.period_bounds(picked, period.first_day, period.last_day)  # type: ignore[arg-type]
+    return services.period_bounds(picked, period.first_day, period.last_day)
 
 
 def _reconciliation(report: Any) -> None:

@@ -9,6 +9,7 @@ Widget state lives under ``ranges.*`` keys.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -175,11 +176,12 @@ def _headline(simulation: Simulation) -> None:
     columns = st.columns(len(shown))
     for column, (name, label, kind) in zip(columns, shown, strict=True):
         q = figures[name]
-        fmt = {
+        formats: dict[str, Callable[[float | None], str]] = {
             "money": lambda v: format_money(v, currency),
             "percent": lambda v: format_percent(v, 2),
             "points": format_points,
-        }[kind]
+        }
+        fmt = formats[kind]
         suffix = f" ({currency})" if kind == "money" else ""
         column.metric(
             f"{label}, P50{suffix}",

@@ -64,7 +64,8 @@ def days_key(scenario_key: str) -> str:
 # -- the edited scenarios, kept for the session ------------------------------------------------
 def edited_scenarios() -> dict[str, Scenario]:
     """Every edited scenario of this session by its source's key (none before the first edit)."""
-    return st.session_state.setdefault(EDITS_KEY, {})
+    edits: dict[str, Scenario] = st.session_state.setdefault(EDITS_KEY, {})
+    return edits
 
 
 def current(key: str, original: Scenario) -> Scenario:

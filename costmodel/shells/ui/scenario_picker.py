@@ -46,7 +46,8 @@ class Choice:
 
 
 def _uploads() -> dict[str, Choice]:
-    return st.session_state.setdefault(_UPLOADS_KEY, {})
+    uploads: dict[str, Choice] = st.session_state.setdefault(_UPLOADS_KEY, {})
+    return uploads
 
 
 def options(*, edited: bool = False) -> dict[str, Choice]:
