@@ -286,15 +286,11 @@ def test_analyse_prices_a_number_of_rows_linear_in_the_workloads(
         assert priced_rows[0] <= 3 * n * (1 + 2 * 3)
 
 
-def test_a_thousand_workloads_recompute_in_well_under_two_seconds() -> None:
-    import time
-
+def test_a_thousand_workloads_analyse_whole() -> None:
+    # How fast is benchmarks/dashboard.py's job (about 0.2 s here; 205 s before the one-pass
+    # pricing); the work bound is the pricing-pass test above. This one checks the figures.
     scenario = _many_workloads(1000)
-    analyse(scenario, CATALOGUE)  # warm the catalogue's lookups
-    start = time.perf_counter()
     result = analyse(scenario, CATALOGUE)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 2.0  # about 0.2 s on a quiet 2-core machine; 205 s before
     assert len(result.tornado) > 3000
     assert result.volume["cost_sync"].iloc[0] == pytest.approx(0.1 * result.run.cost_sync)
 

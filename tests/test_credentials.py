@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fake_batches_api import TEST_API_KEY, FakeBatchesAPI
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import costmodel.adapters.credentials
@@ -73,7 +73,13 @@ def test_ordinary_text_is_left_alone() -> None:
 def test_no_password_survives_in_the_base_url(password: str) -> None:
     url = f"http://ops:{password}@127.0.0.1:9"
     masked = redact(f"cannot reach {url}: Connection error.", environ={"ANTHROPIC_BASE_URL": url})
+    # A password that is part of the message's own words (or of the mask) is found there
+    # whatever redact does: only the others can tell a leak.
+    assume(password not in _AROUND)
     assert password not in masked
+
+
+_AROUND = "cannot reach http://ops:[redacted]@127.0.0.1:9: Connection error."
 
 
 @pytest.mark.parametrize(
