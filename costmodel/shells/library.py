@@ -216,8 +216,10 @@ def calibrate_scenario(
     >>> shutil.rmtree(folder)
     >>> print(text.split("workloads:")[1].split("input_tokens")[0].strip())
     - name: claims
-        model: claude-haiku-4-5
-        requests: {count: 1200, per: month}   # 40 succeeded in 1 days
+      model: claude-haiku-4-5
+      requests:   # 40 succeeded in 1 days
+        count: 1200
+        per: month
     """
     from costmodel.core.calibration import calibrate
 
