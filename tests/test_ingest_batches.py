@@ -272,7 +272,7 @@ def test_the_key_is_never_written_to_the_store(
     path = tmp_path / "usage.duckdb"
     with open_store(path) as store:
         report = pull(store, client=sdk_client, progress=False)
-        store.query("CHECKPOINT")
+        store.connection.execute("CHECKPOINT")
     assert TEST_API_KEY not in "\n".join(report.describe())
     key = TEST_API_KEY.encode()
     for file in tmp_path.rglob("*"):

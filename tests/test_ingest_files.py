@@ -211,7 +211,7 @@ def test_a_malformed_file_is_refused_whole_naming_the_line(
     assert f"line {bad_line}: {reason}" in message
     assert "nothing imported" in message and "--skip-invalid" in message
     assert store.batches().empty
-    assert store.query("SELECT count(*) AS n FROM requests")["n"][0] == 0
+    assert store.connection.execute("SELECT count(*) AS n FROM requests").df()["n"][0] == 0
 
     # Iterating on its own refuses the file too (the reference reader's verdict).
     with pytest.raises(IngestError, match=f"line {bad_line}"):

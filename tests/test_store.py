@@ -18,6 +18,7 @@ from costmodel.adapters.ingest import REQUEST_COLUMNS
 from costmodel.adapters.ingest.files import read_results
 from costmodel.adapters.store import SCHEMA_VERSION, Store, default_store_path, open_store
 from costmodel.adapters.synthetic import bare_line, errored_line, succeeded_line, usage_object
+from costmodel.core.jobs import JobRule
 from costmodel.core.pricing import price_usage
 from costmodel.core.usage import USAGE_COLUMNS, validate_usage
 from costmodel.errors import IngestError, StoreError
@@ -92,10 +93,10 @@ def test_open_store_without_a_path_uses_the_default(
 def test_a_new_store_records_its_schema_version(tmp_path: Path) -> None:
     with open_store(tmp_path / "a" / "b" / "usage.duckdb") as store:
         assert store.schema_version == SCHEMA_VERSION
-        assert store.query("SELECT value FROM meta WHERE key = 'schema_version'")["value"][
-            0
-        ] == str(SCHEMA_VERSION)
         store.write_batch(meta("b1"), [rows("b1", ["x"])])
+        assert store.connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").df()[
+            "value"
+        ][0] == str(SCHEMA_VERSION)
     with open_store(tmp_path / "a" / "b" / "usage.duckdb", read_only=True) as again:
         assert len(again.requests()) == 1
         with pytest.raises(StoreError, match="read-only"):
@@ -315,14 +316,6 @@ def test_result_counts_group_by_model_batch_and_day(store: Store) -> None:
         store.result_counts("colour")
 
 
-def test_query_runs_sql_with_parameters(store: Store) -> None:
-    store.write_batch(meta("b1"), [rows("b1", ["a", "b"], input_tokens=7)])
-    got = store.query("SELECT sum(input_tokens) AS n FROM requests WHERE batch_id = ?", ["b1"])
-    assert got["n"][0] == 14
-    with pytest.raises(StoreError, match="query failed"):
-        store.query("SELECT nope FROM requests")
-
-
 def test_a_results_file_goes_into_the_store_by_sql(tmp_path: Path, store: Store) -> None:
     path = tmp_path / "msgbatch_01Sql_results.jsonl"
     path.write_text(
@@ -363,16 +356,16 @@ def test_keyed_reads_for_the_summary_layer(store: Store) -> None:
                 rows(batch, ["claims-2"], result_type="errored", created_at=created),
             ],
         )
-    job = "split_part(custom_id, '-', 1)"
+    job = JobRule(separator="-")  # review-1 -> review, claims-2 -> claims
 
-    keyed = pd.concat(store.iter_usage_frames(key_sql=job, chunk_rows=2), ignore_index=True)
+    keyed = pd.concat(store.iter_usage_frames(jobs=job, chunk_rows=2), ignore_index=True)
     assert sorted(keyed["key"].astype(str)) == ["claims"] * 2 + ["review"] * 4
 
-    counts = store.result_counts_by(job).set_index("key")
+    counts = store.result_counts_by("job", job).set_index("key")
     assert counts.loc["claims", ["succeeded", "errored", "requests"]].tolist() == [2, 2, 4]
-    assert store.result_counts_by("batch_id = ?", ["b1"], since="2026-11-19")["key"].tolist() == [
-        False
-    ]
+    assert store.result_counts_by("batch", since="2026-11-19")["key"].tolist() == ["b2"]
+    by_model = store.result_counts_by("model").set_index("key")
+    assert by_model.loc["claude-opus-4-6", "requests"] == 2
 
     assert store.usage_span() == (date(2026, 11, 18), date(2026, 11, 20), 2)
     assert store.usage_span(since="2026-11-19") == (date(2026, 11, 20), date(2026, 11, 20), 1)
@@ -552,10 +545,10 @@ def test_a_sqlite_file_or_random_bytes_as_the_store_is_a_clear_error(tmp_path: P
 
 
 def test_duckdb_never_loads_an_extension_for_the_store(store: Store) -> None:
-    settings = store.query(
+    settings = store.connection.execute(
         "SELECT name, value FROM duckdb_settings() WHERE name IN "
         "('autoinstall_known_extensions', 'autoload_known_extensions')"
-    )
+    ).df()
     assert dict(zip(settings["name"], settings["value"], strict=True)) == {
         "autoinstall_known_extensions": "false",
         "autoload_known_extensions": "false",

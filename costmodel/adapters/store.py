@@ -69,7 +69,7 @@ from costmodel.core.usage_rows import (
     JobRule,
     PriceBand,
 )
-from costmodel.errors import IngestError, StoreError
+from costmodel.errors import CostModelError, IngestError, StoreError
 
 __all__ = [
     "AGGREGATE_KEYS",
@@ -615,20 +615,16 @@ class Store:
         since: date | datetime | str | None = None,
         until: date | datetime | str | None = None,
         *,
-        key_sql: str | None = None,
-        key_params: Sequence[Any] = (),
         jobs: JobRule | None = None,
     ) -> pd.DataFrame:
         """Requests per (batch, key, result type, error type) used in the window, with the
         token sums of those requests, for :func:`costmodel.core.ops.operations_summary`.
 
-        Columns: ``batch_id``, ``key`` (``key_sql`` over ``requests_dated``, e.g. the job;
-        NULL without it), ``result_type``, ``error_type`` (errored rows; NULL where the line
+        Columns: ``batch_id``, ``key`` (the job by ``jobs``; NULL without it), ``result_type``, ``error_type`` (errored rows; NULL where the line
         gave none), ``requests``, ``input_tokens``, ``output_tokens``, ``cache_write_tokens``
         (every cache write), ``cache_read_tokens``. Rows grow with batches, not requests.
         """
-        if jobs is not None and key_sql is None:
-            key_sql, key_params = job_sql(jobs)
+        key_sql, key_params = job_sql(jobs) if jobs is not None else (None, [])
         where, params = self._where(since, until)
         key = f"({key_sql})" if key_sql else "NULL::VARCHAR"
         return self._con.execute(
@@ -1005,18 +1001,18 @@ class Store:
         until: date | datetime | str | None = None,
         *,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
-        key_sql: str | None = None,
-        key_params: Sequence[Any] = (),
+        by: str | None = None,
         jobs: JobRule | None = None,
     ) -> Iterator[pd.DataFrame]:
         """:meth:`usage_frame` in chunks of ``chunk_rows``: memory stays flat however much is stored.
 
-        ``key_sql``: a SQL expression over ``requests_dated`` columns (from code, never from
-        user input; values go in ``key_params``) added to every chunk as a ``key`` column, so
-        callers can group by job, model or day without a second pass.
+        ``by`` (model, batch, day or job, the job named by ``jobs``) adds a ``key`` column to
+        every chunk, so callers can group without a second pass; ``jobs`` alone means by job.
         """
-        if jobs is not None and key_sql is None:
-            key_sql, key_params = job_sql(jobs)
+        key_sql: str | None = None
+        key_params: list[Any] = []
+        if by is not None or jobs is not None:
+            key_sql, key_params = group_sql(by or "job", jobs or JobRule())
         sql, params = self._usage_select(since, until, key_sql, key_params)
         # A cursor of its own, so other queries on the store can run while this streams.
         cursor = self._con.cursor()
@@ -1065,14 +1061,15 @@ class Store:
 
     def result_counts_by(
         self,
-        key_sql: str,
-        key_params: Sequence[Any] = (),
+        by: str,
+        jobs: JobRule | None = None,
         *,
         since: date | datetime | str | None = None,
         until: date | datetime | str | None = None,
     ) -> pd.DataFrame:
-        """:meth:`result_counts` grouped by a SQL expression (see :meth:`iter_usage_frames`), as ``key``."""
-        return self._counts(f"({key_sql}) AS key", list(key_params), 1, since, until)
+        """:meth:`result_counts` grouped ``by`` model, batch, day or job (named by ``jobs``), as ``key``."""
+        key_sql, key_params = group_sql(by, jobs or JobRule())
+        return self._counts(f"({key_sql}) AS key", key_params, 1, since, until)
 
     def _counts(
         self,
@@ -1110,23 +1107,29 @@ class Store:
 
     def usage_statistics(
         self,
-        key_sql: str,
-        key_params: Sequence[Any] = (),
+        jobs: JobRule,
         *,
         since: date | datetime | str | None = None,
         until: date | datetime | str | None = None,
         job: str | None = None,
-        model_sql: str = "model",
-        model_params: Sequence[Any] = (),
+        model_names: Mapping[str, str] | None = None,
     ) -> pd.DataFrame:
         """Per (key, model) over succeeded requests: count, most common geo, and the mean,
         median and 95th percentile of each token kind, for fitting scenarios.
 
         Columns: ``workload`` (the key), ``model``, ``requests``, ``inference_geo``, then
         ``<kind>_mean``, ``<kind>_p50``, ``<kind>_p95`` for kind in input, output, cache_5m,
-        cache_1h, cache_read, web_search. ``job`` keeps only that key. ``model_sql`` (with
-        ``model_params``) names the model, e.g. a CASE mapping snapshot ids to one model.
+        cache_1h, cache_read, web_search. ``job`` keeps only that key. ``model_names`` maps a
+        stored model name to the one to report (snapshot ids to their model); others stay.
         """
+        key_sql, key_params = job_sql(jobs)
+        names = list((model_names or {}).items())
+        model_sql = (
+            "CASE model " + " ".join("WHEN ? THEN ?" for _ in names) + " ELSE model END"
+            if names
+            else "model"
+        )
+        model_params = [value for pair in names for value in pair]
         where, params = self._where(since, until, "result_type = 'succeeded'")
         stats = ", ".join(
             f"avg({column}) AS {kind}_mean, "
@@ -1237,10 +1240,6 @@ class Store:
             raise StoreError(f"{target}: export failed: {_first_line(str(exc))}") from exc
         return count
 
-    def job_expression(self, jobs: JobRule) -> tuple[str, list[Any]]:
-        """The store's expression for a job rule, to hand back to its own query methods."""
-        return job_sql(jobs)
-
     def succeeded_models(
         self,
         since: date | datetime | str | None = None,
@@ -1252,15 +1251,6 @@ class Store:
             f"SELECT DISTINCT model FROM requests_dated{where} ORDER BY 1", params
         ).fetchall()
         return [str(row[0]) for row in rows if row[0] is not None]
-
-    def query(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
-    ) -> pd.DataFrame:
-        """Any SQL over ``requests``, ``requests_dated`` and ``batches``, as a DataFrame."""
-        try:
-            return self._con.execute(sql, params or []).df()
-        except duckdb.Error as exc:
-            raise StoreError(f"query failed: {_first_line(str(exc))}") from exc
 
 
 # -- aggregates: the query side shared by the store and Parquet datasets -------------------------
@@ -1293,6 +1283,20 @@ _BANDS_SCHEMA: Final = pa.schema(
         ("long_context_above", pa.int64()),
     ]
 )
+
+
+def group_sql(by: str, jobs: JobRule) -> tuple[str, list[Any]]:
+    """The SQL expression a summary groups ``by`` (model, batch, day or job), with its
+    parameters: the store's own, so no SQL crosses its API."""
+    if by == "model":
+        return "model", []
+    if by == "batch":
+        return "batch_id", []
+    if by == "day":
+        return "CAST(usage_date AS VARCHAR)", []
+    if by == "job":
+        return job_sql(jobs)
+    raise CostModelError(f"--by: expected one of model, batch, job, day, got {by!r}")
 
 
 def job_sql(jobs: JobRule, column: str = "custom_id") -> tuple[str, list[Any]]:

@@ -82,25 +82,9 @@ def fit_scenario(
     batch share, 1.0: the usage was measured through the Batches API.
     """
     jobs = jobs or JobRule()
-    key_sql, key_params = store.job_expression(jobs)
     # Snapshot ids and aliases of one model are one workload: group by the catalogue's id.
-    raw_models = store.succeeded_models()
-    resolved = [(m, catalogue.resolve(m) if catalogue.knows(m) else m) for m in raw_models]
-    model_sql = (
-        "CASE model " + " ".join("WHEN ? THEN ?" for _ in resolved) + " END"
-        if resolved
-        else "model"
-    )
-    model_params = [value for pair in resolved for value in pair]
-    stats = store.usage_statistics(
-        key_sql,
-        key_params,
-        since=since,
-        until=until,
-        job=job,
-        model_sql=model_sql,
-        model_params=model_params,
-    )
+    names = {m: catalogue.resolve(m) for m in store.succeeded_models() if catalogue.knows(m)}
+    stats = store.usage_statistics(jobs, since=since, until=until, job=job, model_names=names)
     if stats.empty:
         scope = f" for job {job!r}" if job else ""
         raise StoreError(f"no succeeded requests in the store{scope} to calibrate from")

@@ -226,18 +226,6 @@ def _describe_period(first: date | None, last: date | None) -> str:
     return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
 
 
-def _key_sql(by: str, jobs: JobRule, store: Store) -> tuple[str, list[Any]]:
-    if by == "model":
-        return "model", []
-    if by == "batch":
-        return "batch_id", []
-    if by == "day":
-        return "CAST(usage_date AS VARCHAR)", []
-    if by == "job":
-        return store.job_expression(jobs)
-    raise CostModelError(f"--by: expected one of {', '.join(BY)}, got {by!r}")
-
-
 _K = TypeVar("_K")
 _N = TypeVar("_N", int, float, Decimal)
 
@@ -266,14 +254,15 @@ def usage_summary_rows(
     named in a note, never priced at $0.
     """
     jobs = jobs or JobRule()
-    key_sql, key_params = _key_sql(by, jobs, store)
+    if by not in BY:
+        raise CostModelError(f"--by: expected one of {', '.join(BY)}, got {by!r}")
     frames: list[pd.DataFrame] = []
     unpriced: dict[str, int] = {}
     undated: dict[tuple[str, str], int] = {}  # (model, batch) priced before its first price
     third_party: set[str] = set()
     exact: dict[str, dict[str, Decimal]] = {"cost_billed": {}, "cost_if_sync": {}}
     long_context: dict[tuple[str, int], float] = {}  # requests billed at a long-context tier
-    for chunk in store.iter_usage_frames(since, until, key_sql=key_sql, key_params=key_params):
+    for chunk in store.iter_usage_frames(since, until, by=by, jobs=jobs):
         if chunk.empty:
             continue
         rows, missing, flags, sums, early, tiers = _price_chunk(chunk, catalogue, by)
@@ -291,7 +280,7 @@ def usage_summary_rows(
         else pd.DataFrame(columns=[c for c in _ROW_FIELDS if c not in ("key", *_NOT_BILLED)])
     )
 
-    counts = store.result_counts_by(key_sql, key_params, since=since, until=until)
+    counts = store.result_counts_by(by, jobs, since=since, until=until)
     if by == "model":
         counts["key"] = counts["key"].map(lambda m: _resolve_or_keep(catalogue, m))
         counts = counts.groupby("key", dropna=False, sort=False).sum().reset_index()
@@ -856,11 +845,10 @@ def daily_costs_rows(
     """:func:`daily_costs` priced request by request (the reference; float sums per row)."""
     if by not in ("model", "job"):
         raise CostModelError(f"daily costs group by model or job, not {by!r}")
-    key_sql, key_params = _key_sql(by, jobs or JobRule(), store)
     columns = ["day", "key", "cost_billed", "cost_if_sync"]
     frames = [
         _price_chunk(chunk, catalogue, by)[0][columns].groupby(["day", "key"]).sum()
-        for chunk in store.iter_usage_frames(since, until, key_sql=key_sql, key_params=key_params)
+        for chunk in store.iter_usage_frames(since, until, by=by, jobs=jobs or JobRule())
         if not chunk.empty
     ]
     if not frames:
