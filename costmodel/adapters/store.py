@@ -953,15 +953,7 @@ class Store:
         until: date | datetime | str | None,
         extra: str = "",
     ) -> tuple[str, list[Any]]:
-        clauses, params = ([extra] if extra else []), []
-        start, end = _day(since, "since"), _day(until, "until")
-        if start is not None:
-            clauses.append("usage_date >= ?")
-            params.append(start)
-        if end is not None:
-            clauses.append("usage_date < ?")
-            params.append(end)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        return window_clause(since, until, extra)
 
     def requests(
         self,
@@ -1465,6 +1457,24 @@ def run_aggregate(
         frame["day"] = [value.isoformat() if value is not None else None for value in frame["day"]]
     frame["band"] = frame["band"].astype("Int64")
     return frame
+
+
+def window_clause(
+    since: date | datetime | str | None,
+    until: date | datetime | str | None,
+    extra: str = "",
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) of a usage window: ``since`` inclusive, ``until``
+    exclusive, by usage day; shared by the store and Parquet datasets."""
+    clauses, params = ([extra] if extra else []), []
+    start, end = _day(since, "since"), _day(until, "until")
+    if start is not None:
+        clauses.append("usage_date >= ?")
+        params.append(start)
+    if end is not None:
+        clauses.append("usage_date < ?")
+        params.append(end)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def day_of(value: date | datetime | str | None, what: str) -> date | None:

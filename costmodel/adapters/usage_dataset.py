@@ -212,18 +212,10 @@ class ParquetDataset:
     def _window(
         self, since: date | datetime | str | None, until: date | datetime | str | None
     ) -> tuple[str, list[Any]]:
-        from costmodel.adapters.store import day_of
+        from costmodel.adapters.store import window_clause
 
-        clauses: list[str] = []
-        params: list[Any] = [self.pattern]
-        start, end = day_of(since, "since"), day_of(until, "until")
-        if start is not None:
-            clauses.append("usage_date >= ?")
-            params.append(start)
-        if end is not None:
-            clauses.append("usage_date < ?")
-            params.append(end)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        where, params = window_clause(since, until)
+        return where, [self.pattern, *params]  # the dataset's path comes first in its queries
 
     def succeeded_models(
         self,
